@@ -1,0 +1,32 @@
+# Runtime shared by every experiment: hooks, logging, seeding, environment.
+default_scope = 'vtt'
+
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=20),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    # Latest checkpoint every epoch (older ones removed) plus the best by the schedule's
+    # monitored metric; `save_best` is set by the schedule/experiment config.
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1, save_last=True),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)
+
+# RNGStateHook saves/restores RNG states so a resumed run matches an uninterrupted one.
+custom_hooks = [dict(type='RNGStateHook')]
+
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'),
+)
+
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='Visualizer', vis_backends=vis_backends)
+
+log_processor = dict(by_epoch=True)
+log_level = 'INFO'
+
+load_from = None
+resume = False
+
+randomness = dict(seed=42, deterministic=False)

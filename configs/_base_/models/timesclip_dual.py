@@ -1,0 +1,23 @@
+# TimesCLIPClassifier with frozen CLIP ViT-B/16 (vision) and CLIP text (language) towers.
+# Weights: `pretrained` is a Hugging Face hub id or a local directory (save_pretrained output).
+clip_name = 'openai/clip-vit-base-patch16'
+
+model = dict(
+    type='TimesCLIPClassifier',
+    num_classes=4,
+    embed_dims=512,
+    data_preprocessor=dict(type='TimeSeriesDataPreprocessor', num_variates=14),
+    vision_encoder=dict(type='CLIPVisionEncoder', pretrained=clip_name, frozen=True),
+    renderer=dict(type='TimeSeriesRenderer', image_size=224, line_width=2.0,
+                  scales=(1.0, 0.5, 0.25)),
+    text_encoder=dict(type='CLIPTextEncoder', pretrained=clip_name, frozen=True),
+    patch_tokenizer=dict(type='NumericPatchTokenizer', patch_len=4, stride=2,
+                         num_temporal_layers=1, num_heads=8, dropout=0.1),
+    variate_selection=dict(type='VariateSelection', num_heads=8, dropout=0.1),
+    head=dict(type='MLPHead', hidden_channels=512, dropout=0.1),
+    cls_loss=dict(type='FocalLoss', gamma=2.0, alpha='auto'),
+    contrastive_loss=dict(type='InfoNCELoss', temperature=0.07, mode='per_variate',
+                          loss_weight=0.1),
+    cache_vision_features=True,
+    vision_batch_size=128,
+)

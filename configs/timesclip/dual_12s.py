@@ -1,0 +1,19 @@
+# TimesCLIP early classification on 2018four: first 12 of 37 steps, 14 variates, 4 classes,
+# selection on validation macro-F1. Needs data/2018four.csv and the CLIP weights
+# `openai/clip-vit-base-patch16` (hub id or a local directory); see README.
+_base_ = [
+    '../_base_/models/timesclip_dual.py',
+    '../_base_/datasets/crop_2018four.py',
+    '../_base_/schedules/adamw_plateau_100e.py',
+    '../_base_/default_runtime.py',
+]
+
+custom_hooks = [
+    dict(type='TrainStatsHook'),
+    dict(type='RNGStateHook'),
+    dict(type='ResumableEarlyStoppingHook', monitor='cls/macro_f1', rule='greater', patience=15),
+    dict(type='ConfusionMatrixHook'),
+]
+
+# Keep the best checkpoint by validation macro-F1 (and the latest, for --resume).
+default_hooks = dict(checkpoint=dict(save_best='cls/macro_f1', rule='greater'))

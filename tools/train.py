@@ -1,0 +1,122 @@
+"""Train a model from a config: ``python tools/train.py CONFIG [options]``.
+
+After training, the best checkpoint (by the monitored validation metric) is evaluated on the
+test split and the metrics are printed and saved (skip with ``--no-test``).
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
+
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Train a vtt model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='directory for logs, checkpoints and the config dump '
+                        '(default: ./work_dirs/<config name>)')
+    parser.add_argument(
+        '--resume', nargs='?', type=str, const='auto',
+        help='resume from the latest checkpoint in the work dir (no value or "auto") or from '
+        'the given checkpoint file')
+    parser.add_argument('--amp', action='store_true',
+                        help='automatic mixed precision (needs a CUDA GPU)')
+    parser.add_argument('--no-validate', action='store_true',
+                        help='do not evaluate checkpoints during training')
+    parser.add_argument('--no-test', action='store_true',
+                        help='do not evaluate the best checkpoint on the test split afterwards')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings, e.g. train_cfg.max_epochs=3 model.embed_dims=256')
+    parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none',
+                        help='job launcher (pytorch = started by torchrun)')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def merge_args(cfg, args):
+    """Fold the command-line options into the config."""
+    from vtt.utils import check_amp_available
+
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if args.amp:
+        check_amp_available()
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
+    if args.no_validate:
+        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+        ckpt = cfg.default_hooks.get('checkpoint')
+        if ckpt is not None:
+            ckpt.pop('save_best', None)
+        cfg.param_scheduler = [s for s in ([cfg.param_scheduler] if isinstance(
+            cfg.param_scheduler, dict) else cfg.param_scheduler or [])
+                               if s.get('type') != 'ReduceOnPlateauLR'] or None
+        cfg.custom_hooks = [h for h in cfg.get('custom_hooks', [])
+                            if 'EarlyStopping' not in h.get('type', '')]
+    if args.launcher == 'pytorch':
+        from vtt.utils import init_cpu_distributed
+        init_cpu_distributed(cfg)
+    return cfg
+
+
+def test_best_checkpoint(runner):
+    """Evaluate the best checkpoint (else the final weights) on the test split."""
+    from mmengine.dist import is_main_process
+
+    from vtt.utils.summary import print_metrics
+
+    best = runner.message_hub.get_info('best_ckpt')
+    if best and osp.isfile(best):
+        runner.logger.info(f'Testing the best checkpoint {best}')
+        runner.load_checkpoint(best)
+    else:
+        runner.logger.info('No best checkpoint recorded; testing the final weights')
+    metrics = runner.test()
+    if is_main_process():
+        classes = getattr(runner.test_dataloader.dataset, 'metainfo', {}).get('classes')
+        print_metrics(metrics, title=f'Test metrics ({osp.basename(best) if best else "final"})',
+                      classes=classes)
+        from vtt.utils.io import dump_json_atomic
+        from vtt.utils.summary import scalar_metrics
+        out = osp.join(runner.work_dir, 'test_metrics.json')
+        dump_json_atomic(dict(checkpoint=best, metrics=scalar_metrics(metrics)), out)
+        runner.logger.info(f'Test metrics saved to {out}')
+    return metrics
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from vtt.utils import register_all_modules
+    from vtt.utils.cli import user_errors
+
+    register_all_modules(init_default_scope=False)
+    with user_errors():
+        cfg = Config.fromfile(args.config)
+        cfg = merge_args(cfg, args)
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+        if not args.no_test and cfg.get('test_dataloader') is not None:
+            test_best_checkpoint(runner)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,377 @@
+"""Multivariate time-series classification data stored as CSV (the 2018four contract).
+
+Two layouts are read (``layout='auto'`` tells them apart):
+
+* **wide**: one row per sample, a label column and one column per (variate, step) named
+  ``<variate>_<step>`` (``NDVI_0 ... NDVI_36``). Variates keep the order of their first column;
+  steps are sorted numerically.
+* **long**: one row per (sample, step): ``sample_id, step, <variate columns...>, label``.
+
+Samples are ``inputs: float32 [V, T]`` (variates x steps) in raw units; normalisation is done by the
+model's data preprocessor with statistics of the training split (see :meth:`train_statistics`
+and :class:`vtt.engine.hooks.TrainStatsHook`), so the statistics travel in the checkpoint.
+"""
+import os
+import re
+from collections import OrderedDict
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.model_selection import train_test_split
+from torch.utils.data import Dataset
+
+from vtt.registry import DATASETS
+
+__all__ = ['CSVTimeSeriesDataset', 'DataFormatError', 'stratified_split', 'load_timeseries_csv']
+
+SPLITS = ('train', 'val', 'test', 'all')
+_WIDE_COLUMN = re.compile(r'^(?P<variate>.+?)_(?P<step>\d+)$')
+
+
+class DataFormatError(ValueError):
+    """The data file does not follow the documented contract; the message says where."""
+
+
+def _csv_line(row_index: int) -> int:
+    """1-based line number in the CSV file of a 0-based data row (line 1 is the header)."""
+    return int(row_index) + 2
+
+
+def _check_numeric(frame: pd.DataFrame, columns: Sequence[str], path: str) -> np.ndarray:
+    """Return ``frame[columns]`` as float64, failing on the first non-numeric, missing or
+    infinite cell with its file, line and column."""
+    block = frame[list(columns)]
+    for column in columns:
+        series = block[column]
+        if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+            coerced = pd.to_numeric(series, errors='coerce')
+            bad = coerced.isna() & series.notna()
+            if bad.any():
+                row = int(np.flatnonzero(bad.to_numpy())[0])
+                raise DataFormatError(
+                    f'{path}, line {_csv_line(row)}, column {column!r}: non-numeric value '
+                    f'{series.iloc[row]!r} (every variate cell must be a number)')
+    values = block.apply(pd.to_numeric, errors='coerce').to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        what = 'missing/NaN' if np.isnan(values[row, col]) else 'infinite'
+        raise DataFormatError(f'{path}, line {_csv_line(row)}, column {columns[col]!r}: {what} '
+                              'value (fill or drop such samples before training)')
+    return values
+
+
+def _parse_wide(frame, path, label_column, id_column, variates) -> Tuple[np.ndarray, List, List]:
+    skip = {label_column, id_column}
+    steps_of: 'OrderedDict[str, Dict[int, str]]' = OrderedDict()
+    for column in frame.columns:
+        if column in skip:
+            continue
+        match = _WIDE_COLUMN.match(str(column))
+        if match is None:
+            if variates is None:
+                raise DataFormatError(
+                    f'{path}: column {column!r} is neither the label column ({label_column!r}), '
+                    f'the id column ({id_column!r}) nor a `<variate>_<step>` column of the wide '
+                    'layout. Rename it, set `id_column`, or list the `variates` to use.')
+            continue
+        name, step = match.group('variate'), int(match.group('step'))
+        if variates is not None and name not in variates:
+            continue
+        steps_of.setdefault(name, {})[step] = column
+    if variates is not None:
+        absent = [v for v in variates if v not in steps_of]
+        if absent:
+            raise DataFormatError(f'{path}: no `<variate>_<step>` columns for variates {absent}')
+        steps_of = OrderedDict((v, steps_of[v]) for v in variates)
+    if not steps_of:
+        raise DataFormatError(f'{path}: no `<variate>_<step>` columns found; columns are '
+                              f'{list(frame.columns)[:20]}')
+    all_steps = sorted(set().union(*[set(s) for s in steps_of.values()]))
+    for name, steps in steps_of.items():
+        lacking = sorted(set(all_steps) - set(steps))
+        if lacking:
+            raise DataFormatError(
+                f'{path}: ragged columns: variate {name!r} has no column for steps {lacking[:10]} '
+                f'(expected {name}_<step> for every step {all_steps[0]}..{all_steps[-1]})')
+    columns = [steps_of[name][step] for name in steps_of for step in all_steps]
+    values = _check_numeric(frame, columns, path)
+    array = values.reshape(len(frame), len(steps_of), len(all_steps))
+    return array, list(steps_of), all_steps
+
+
+def _parse_long(frame, path, label_column, id_column, sample_column, step_column,
+                variates) -> Tuple[np.ndarray, List, List, np.ndarray]:
+    skip = {label_column, id_column, sample_column, step_column}
+    if variates is None:
+        variates = [c for c in frame.columns if c not in skip]
+    missing = [v for v in variates if v not in frame.columns]
+    if missing:
+        raise DataFormatError(f'{path}: variate columns {missing} not found')
+    steps = _check_numeric(frame, [step_column], path)[:, 0]
+    if not np.all(steps == np.round(steps)):
+        row = int(np.flatnonzero(steps != np.round(steps))[0])
+        raise DataFormatError(f'{path}, line {_csv_line(row)}, column {step_column!r}: step must '
+                              f'be an integer, got {steps[row]!r}')
+    values = _check_numeric(frame, variates, path)
+    sample_ids = frame[sample_column].to_numpy()
+    order = pd.unique(sample_ids)
+    all_steps = sorted(set(steps.astype(int).tolist()))
+    step_pos = {s: i for i, s in enumerate(all_steps)}
+    sample_pos = {s: i for i, s in enumerate(order)}
+    array = np.full((len(order), len(variates), len(all_steps)), np.nan)
+    rows_s = np.array([sample_pos[s] for s in sample_ids])
+    rows_t = np.array([step_pos[int(s)] for s in steps])
+    seen = np.zeros((len(order), len(all_steps)), dtype=np.int64)
+    np.add.at(seen, (rows_s, rows_t), 1)
+    if (seen > 1).any():
+        s, t = np.argwhere(seen > 1)[0]
+        row = int(np.flatnonzero((rows_s == s) & (rows_t == t))[1])
+        raise DataFormatError(f'{path}, line {_csv_line(row)}: sample {order[s]!r} has step '
+                              f'{all_steps[t]} twice')
+    if (seen == 0).any():
+        s, t = np.argwhere(seen == 0)[0]
+        raise DataFormatError(f'{path}: ragged series: sample {order[s]!r} has no row for step '
+                              f'{all_steps[t]} (column {step_column!r}); every sample needs '
+                              'every step')
+    array[rows_s, :, rows_t] = values
+    labels = frame[label_column].to_numpy()
+    first_row = np.zeros(len(order), dtype=np.int64)
+    first_row[rows_s[::-1]] = np.arange(len(frame))[::-1]
+    sample_labels = labels[first_row]
+    differs = labels != sample_labels[rows_s]
+    if differs.any():
+        row = int(np.flatnonzero(differs)[0])
+        raise DataFormatError(f'{path}, line {_csv_line(row)}, column {label_column!r}: label '
+                              f'{labels[row]!r} differs from the label of the same sample '
+                              f'{order[rows_s[row]]!r} on other rows')
+    return array, list(variates), all_steps, sample_labels
+
+
+def _encode_labels(raw: np.ndarray, path: str, label_column: str,
+                   classes: Optional[Sequence]) -> Tuple[np.ndarray, List[str]]:
+    missing = pd.isna(raw)
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0])
+        raise DataFormatError(f'{path}, line {_csv_line(row)}, column {label_column!r}: '
+                              'missing label')
+    as_text = np.array([str(v).strip() for v in raw])
+    # Integral floats (pandas reads "1" as 1.0 in a column with blanks) print as "1".
+    as_text = np.array([t[:-2] if t.endswith('.0') and t[:-2].lstrip('-').isdigit() else t
+                        for t in as_text])
+    if classes is None:
+        unique = sorted(set(as_text.tolist()),
+                        key=lambda t: (0, int(t), t) if t.lstrip('-').isdigit() else (1, 0, t))
+        classes = unique
+    classes = [str(c) for c in classes]
+    index = {c: i for i, c in enumerate(classes)}
+    unknown = [i for i, t in enumerate(as_text) if t not in index]
+    if unknown:
+        row = unknown[0]
+        raise DataFormatError(f'{path}, line {_csv_line(row)}, column {label_column!r}: unknown '
+                              f'label {as_text[row]!r}; known classes are {classes}')
+    return np.array([index[t] for t in as_text], dtype=np.int64), classes
+
+
+def load_timeseries_csv(path: str,
+                        layout: str = 'auto',
+                        label_column: str = 'label',
+                        id_column: Optional[str] = None,
+                        sample_column: str = 'sample_id',
+                        step_column: str = 'step',
+                        variates: Optional[Sequence[str]] = None,
+                        classes: Optional[Sequence] = None) -> dict:
+    """Read and validate a time-series CSV.
+
+    Returns:
+        dict: ``data`` float64 ``[N, V, T]``, ``labels`` int64 ``[N]``, ``classes``,
+        ``variates``, ``steps``.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        DataFormatError: the file breaks the contract; the message names file, line and column.
+    """
+    path = str(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f'data file not found: {path}. Put your CSV there, or point the config at it, e.g. '
+            "--cfg-options data_root=/path/to/dir (or train_dataloader.dataset.data_file=...).")
+    if layout not in ('auto', 'wide', 'long'):
+        raise DataFormatError(f"{path}: unknown layout {layout!r}; use 'wide', 'long' or 'auto'")
+    try:
+        frame = pd.read_csv(path)
+    except pd.errors.ParserError as error:
+        raise DataFormatError(f'{path}: malformed CSV ({error}); every row must have as many '
+                              'cells as the header') from None
+    except pd.errors.EmptyDataError:
+        raise DataFormatError(f'{path}: the file is empty') from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if label_column not in frame.columns:
+        raise DataFormatError(f'{path}: label column {label_column!r} not found; columns are '
+                              f'{list(frame.columns)[:20]}. Set `label_column` in the dataset '
+                              'config.')
+    if len(frame) == 0:
+        raise DataFormatError(f'{path}: no data rows')
+    if layout == 'auto':
+        if sample_column in frame.columns and step_column in frame.columns:
+            layout = 'long'
+        elif any(_WIDE_COLUMN.match(c) for c in frame.columns):
+            layout = 'wide'
+        else:
+            raise DataFormatError(
+                f'{path}: unknown layout: no `<variate>_<step>` columns (wide layout) and no '
+                f'{sample_column!r} + {step_column!r} columns (long layout). Columns are '
+                f'{list(frame.columns)[:20]}.')
+    if layout == 'wide':
+        data, names, steps = _parse_wide(frame, path, label_column, id_column, variates)
+        raw_labels = frame[label_column].to_numpy()
+    else:
+        for column in (sample_column, step_column):
+            if column not in frame.columns:
+                raise DataFormatError(f'{path}: long layout needs column {column!r}; columns '
+                                      f'are {list(frame.columns)[:20]}')
+        data, names, steps, raw_labels = _parse_long(frame, path, label_column, id_column,
+                                                     sample_column, step_column, variates)
+    labels, classes = _encode_labels(raw_labels, path, label_column, classes)
+    return dict(data=data, labels=labels, classes=classes, variates=names, steps=steps)
+
+
+def stratified_split(labels: np.ndarray,
+                     ratios: Sequence[float] = (0.72, 0.08, 0.2),
+                     seed: int = 42) -> Dict[str, np.ndarray]:
+    """Seeded stratified train/val/test indices.
+
+    The test part is split off first (``ceil(ratio * N)`` samples), then validation from the
+    rest, both with ``random_state=seed``; for 5557 samples and (0.72, 0.08, 0.2) this gives
+    4000 / 445 / 1112 as in the seed report.
+    """
+    ratios = tuple(float(r) for r in ratios)
+    if len(ratios) != 3 or min(ratios) < 0 or abs(sum(ratios) - 1) > 1e-6:
+        raise ValueError(f'split ratios must be three non-negative numbers summing to 1, got '
+                         f'{ratios}')
+    n = len(labels)
+    indices = np.arange(n)
+    n_test = int(np.ceil(ratios[2] * n)) if ratios[2] > 0 else 0
+    n_val = int(np.ceil(ratios[1] * n)) if ratios[1] > 0 else 0
+    if n_test:
+        rest, test = train_test_split(indices, test_size=n_test, stratify=labels, random_state=seed)
+    else:
+        rest, test = indices, indices[:0]
+    if n_val:
+        train, val = train_test_split(rest, test_size=n_val, stratify=labels[rest],
+                                      random_state=seed)
+    else:
+        train, val = rest, rest[:0]
+    return dict(train=np.sort(train), val=np.sort(val), test=np.sort(test), all=indices)
+
+
+_CACHE: 'OrderedDict[tuple, dict]' = OrderedDict()
+
+
+def _load_cached(path: str, **kwargs) -> dict:
+    """Parse each file once per process (train/val/test datasets read the same file)."""
+    stat = os.stat(path) if os.path.isfile(path) else None
+    key = (os.path.abspath(path), stat and stat.st_mtime_ns, stat and stat.st_size,
+           tuple(sorted((k, repr(v)) for k, v in kwargs.items())))
+    if key not in _CACHE:
+        _CACHE[key] = load_timeseries_csv(path, **kwargs)
+        while len(_CACHE) > 4:
+            _CACHE.popitem(last=False)
+    return _CACHE[key]
+
+
+@DATASETS.register_module()
+class CSVTimeSeriesDataset(Dataset):
+    """Time-series classification dataset read from a CSV file (wide or long layout).
+
+    Args:
+        data_file (str): Path of the CSV file.
+        split (str): ``'train'``, ``'val'``, ``'test'`` or ``'all'``.
+        num_steps (int, optional): Keep only the first ``num_steps`` steps (early
+            classification). ``None`` keeps all.
+        layout (str): ``'wide'``, ``'long'`` or ``'auto'``.
+        label_column (str): Label column. Defaults to ``'label'``.
+        id_column (str, optional): A sample id column to ignore in the wide layout.
+        sample_column, step_column (str): Columns of the long layout.
+        variates (list[str], optional): Variates to use, in this order (default: all).
+        classes (list, optional): Class names in index order (default: sorted labels).
+        split_ratios (tuple): train/val/test fractions. Defaults to (0.72, 0.08, 0.2).
+        split_seed (int): ``random_state`` of the stratified split. Defaults to 42.
+
+    Items are dicts ``inputs: float32 [V, T]`` and ``data_samples: {label, index}``.
+    """
+
+    def __init__(self,
+                 data_file: str,
+                 split: str = 'train',
+                 num_steps: Optional[int] = None,
+                 layout: str = 'auto',
+                 label_column: str = 'label',
+                 id_column: Optional[str] = None,
+                 sample_column: str = 'sample_id',
+                 step_column: str = 'step',
+                 variates: Optional[Sequence[str]] = None,
+                 classes: Optional[Sequence] = None,
+                 split_ratios: Sequence[float] = (0.72, 0.08, 0.2),
+                 split_seed: int = 42):
+        if split not in SPLITS:
+            raise ValueError(f'split must be one of {SPLITS}, got {split!r}')
+        self.data_file = str(data_file)
+        self.split = split
+        self._prepare_file()
+        parsed = _load_cached(
+            self.data_file, layout=layout, label_column=label_column, id_column=id_column,
+            sample_column=sample_column, step_column=step_column,
+            variates=None if variates is None else list(variates),
+            classes=None if classes is None else list(classes))
+        data = parsed['data']
+        if num_steps is not None:
+            if not 0 < num_steps <= data.shape[-1]:
+                raise ValueError(f'{self.data_file}: num_steps={num_steps} but the series have '
+                                 f'{data.shape[-1]} steps')
+            data = data[..., :num_steps]
+        self.num_steps = data.shape[-1]
+        self.classes = parsed['classes']
+        self.variates = parsed['variates']
+        self._all_data = data.astype(np.float32)
+        self._all_labels = parsed['labels']
+        self._splits = stratified_split(self._all_labels, split_ratios, split_seed)
+        for name in ('train', 'val', 'test'):
+            if len(self._splits[name]) == 0 and split_ratios[('train', 'val', 'test').index(name)]:
+                raise DataFormatError(f'{self.data_file}: the {name} split is empty ('
+                                      f'{len(self._all_labels)} samples in the file)')
+        self.indices = self._splits[split]
+        if len(self.indices) == 0:
+            raise DataFormatError(f'{self.data_file}: the {split} split is empty (ratios '
+                                  f'{tuple(split_ratios)} of {len(self._all_labels)} samples)')
+        self.data = torch.from_numpy(self._all_data[self.indices])
+        self.labels = torch.from_numpy(self._all_labels[self.indices])
+
+    def _prepare_file(self) -> None:
+        """Hook for subclasses that create the file (e.g. synthetic demo data)."""
+
+    @property
+    def metainfo(self) -> dict:
+        return dict(classes=list(self.classes), variates=list(self.variates),
+                    num_steps=self.num_steps, data_file=self.data_file)
+
+    def train_statistics(self) -> dict:
+        """Statistics of the *training* split, whatever split this dataset serves.
+
+        Returns:
+            dict: ``mean`` and ``std`` per variate ``[V]`` (over samples and steps) and
+            ``class_counts`` ``[C]``.
+        """
+        train = self._all_data[self._splits['train']]
+        counts = np.bincount(self._all_labels[self._splits['train']], minlength=len(self.classes))
+        return dict(mean=train.mean(axis=(0, 2)), std=train.std(axis=(0, 2)),
+                    class_counts=counts.astype(np.int64))
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, idx: int) -> dict:
+        return dict(inputs=self.data[idx],
+                    data_samples=dict(label=self.labels[idx], index=int(self.indices[idx])))

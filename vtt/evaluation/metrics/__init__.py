@@ -1,0 +1,3 @@
+from .single_label import SingleLabelMetric
+
+__all__ = ['SingleLabelMetric']

@@ -1,0 +1,62 @@
+from typing import List, Optional, Sequence
+
+import numpy as np
+from mmengine.evaluator import BaseMetric
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+
+from vtt.registry import METRICS
+
+__all__ = ['SingleLabelMetric']
+
+
+@METRICS.register_module()
+class SingleLabelMetric(BaseMetric):
+    """Accuracy, macro-F1, per-class F1 and the confusion matrix of single-label predictions.
+
+    Expects the model's ``predict`` outputs: dicts with ``pred_label`` and ``gt_label``.
+    Results (with the default prefix ``cls``): ``cls/accuracy``, ``cls/macro_f1``,
+    ``cls/f1_<class>`` per class and ``cls/confusion_matrix`` (rows = true class, columns =
+    predicted class, a nested list). Metrics come from scikit-learn.
+
+    Args:
+        num_classes (int, optional): Number of classes; defaults to the dataset's
+            ``metainfo['classes']``.
+        prefix (str): Key prefix. Defaults to ``'cls'``.
+    """
+
+    default_prefix = 'cls'
+
+    def __init__(self, num_classes: Optional[int] = None, collect_device: str = 'cpu',
+                 prefix: Optional[str] = None):
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.num_classes = num_classes
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        for sample in data_samples:
+            if 'gt_label' not in sample:
+                raise KeyError('SingleLabelMetric needs ground-truth labels (gt_label) in the '
+                               'predictions; is the evaluated split labelled?')
+            self.results.append((int(sample['pred_label']), int(sample['gt_label'])))
+
+    def _class_names(self) -> List[str]:
+        classes = (self.dataset_meta or {}).get('classes')
+        n = self.num_classes or (len(classes) if classes else None)
+        if n is None:
+            n = 1 + max(max(p, g) for p, g in self.results)
+        if classes and len(classes) == n:
+            return [str(c) for c in classes]
+        return [str(i) for i in range(n)]
+
+    def compute_metrics(self, results: list) -> dict:
+        names = self._class_names()
+        labels = list(range(len(names)))
+        pred = np.array([p for p, _ in results])
+        gt = np.array([g for _, g in results])
+        per_class = f1_score(gt, pred, labels=labels, average=None, zero_division=0)
+        metrics = dict(
+            accuracy=float(accuracy_score(gt, pred)),
+            macro_f1=float(f1_score(gt, pred, labels=labels, average='macro', zero_division=0)))
+        for name, value in zip(names, per_class):
+            metrics[f'f1_{name}'] = float(value)
+        metrics['confusion_matrix'] = confusion_matrix(gt, pred, labels=labels).tolist()
+        return metrics

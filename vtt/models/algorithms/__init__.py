@@ -1,0 +1,3 @@
+from .timesclip import TimesCLIPClassifier
+
+__all__ = ['TimesCLIPClassifier']

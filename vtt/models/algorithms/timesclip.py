@@ -1,0 +1,207 @@
+"""TimesCLIP: a time series seen (rendered line plots, CLIP vision) and read (numeric patches,
+CLIP text), aligned by InfoNCE and fused for classification."""
+from typing import Dict, List, Optional, Union
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+from torch import nn
+
+from vtt.registry import MODELS
+from ..utils.feature_cache import FrozenFeatureCache
+
+__all__ = ['TimesCLIPClassifier']
+
+
+@MODELS.register_module()
+class TimesCLIPClassifier(BaseModel):
+    """Dual-modal (vision + language) time-series classifier.
+
+    ::
+
+        inputs [B, V, T] (z-scored by the data preprocessor)
+         ├─ vision: renderer -> [B*V, 3, H, W] -> frozen CLIP-ViT -> Linear -> img [B, V, D]
+         ├─ language: patches -> tokenizer -> frozen CLIP text (inputs_embeds) -> Linear
+         │            -> txt [B, V, D]
+         ├─ variate selection over img + txt -> selected [B, V, D] (+ attention [B, V, V])
+         ├─ InfoNCE(img, txt)
+         └─ head(concat[mean_V img, mean_V txt, mean_V selected]) -> logits [B, C]
+        loss = cls_loss(logits) + contrastive_loss(img, txt)
+
+    Ablations come from the config: ``vision_encoder=None`` (language only),
+    ``text_encoder=None`` (vision only), ``contrastive_loss=None``, ``variate_selection=None``.
+
+    Args:
+        num_classes (int): C.
+        embed_dims (int): D, the shared size of both branches' projections. Defaults to 512.
+        vision_encoder, renderer (dict, optional): Vision branch (both or neither).
+        text_encoder, patch_tokenizer (dict, optional): Language branch (both or neither);
+            ``patch_tokenizer.embed_dims`` defaults to the text encoder's hidden size.
+        variate_selection (dict, optional): Neck over the variate tokens.
+        head (dict): Head config; ``in_channels`` and ``out_channels`` are filled in.
+        cls_loss (dict): Classification loss; ``num_classes`` is filled in for FocalLoss.
+        contrastive_loss (dict, optional): Alignment loss between img and txt.
+        cache_vision_features (bool): Cache the frozen vision tower's output per series (the
+            images are deterministic), so an epoch does not run the ViT again. Only used while
+            the vision encoder is frozen. Defaults to True.
+        vision_batch_size (int): Images per vision-encoder call (bounds memory).
+        data_preprocessor (dict): Defaults to ``TimeSeriesDataPreprocessor``.
+    """
+
+    def __init__(self,
+                 num_classes: int,
+                 embed_dims: int = 512,
+                 vision_encoder: Optional[dict] = None,
+                 renderer: Optional[dict] = None,
+                 text_encoder: Optional[dict] = None,
+                 patch_tokenizer: Optional[dict] = None,
+                 variate_selection: Optional[dict] = None,
+                 head: dict = dict(type='MLPHead', dropout=0.1),
+                 cls_loss: dict = dict(type='FocalLoss', gamma=2.0, alpha='auto'),
+                 contrastive_loss: Optional[dict] = None,
+                 cache_vision_features: bool = True,
+                 vision_batch_size: int = 256,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        if data_preprocessor is None:
+            raise ValueError('data_preprocessor must be given, e.g. '
+                             "dict(type='TimeSeriesDataPreprocessor', num_variates=14)")
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if vision_encoder is None and text_encoder is None:
+            raise ValueError('TimesCLIPClassifier needs at least one of vision_encoder and '
+                             'text_encoder')
+        if (vision_encoder is None) != (renderer is None):
+            raise ValueError('vision_encoder and renderer go together (set both or neither)')
+        if (text_encoder is None) != (patch_tokenizer is None):
+            raise ValueError('text_encoder and patch_tokenizer go together (set both or neither)')
+        self.num_classes = num_classes
+        self.embed_dims = embed_dims
+        self.vision_batch_size = vision_batch_size
+
+        self.vision_encoder = self.renderer = self.vision_proj = None
+        if vision_encoder is not None:
+            self.vision_encoder = MODELS.build(vision_encoder)
+            self.renderer = MODELS.build(renderer)
+            self.vision_proj = nn.Linear(self.vision_encoder.output_dim, embed_dims)
+        self.text_encoder = self.patch_tokenizer = self.text_proj = None
+        if text_encoder is not None:
+            self.text_encoder = MODELS.build(text_encoder)
+            tokenizer_cfg = dict(patch_tokenizer)
+            tokenizer_cfg.setdefault('embed_dims', self.text_encoder.hidden_size)
+            self.patch_tokenizer = MODELS.build(tokenizer_cfg)
+            self.text_proj = nn.Linear(self.text_encoder.output_dim, embed_dims)
+        self.variate_selection = None
+        if variate_selection is not None:
+            selection_cfg = dict(variate_selection)
+            selection_cfg.setdefault('embed_dims', embed_dims)
+            self.variate_selection = MODELS.build(selection_cfg)
+
+        num_parts = (int(self.vision_encoder is not None) + int(self.text_encoder is not None) +
+                     int(self.variate_selection is not None))
+        head_cfg = dict(head)
+        head_cfg.update(in_channels=num_parts * embed_dims, out_channels=num_classes)
+        self.head = MODELS.build(head_cfg)
+
+        loss_cfg = dict(cls_loss)
+        if loss_cfg.get('type') in ('FocalLoss', 'vtt.FocalLoss'):
+            loss_cfg.setdefault('num_classes', num_classes)
+        self.cls_loss = MODELS.build(loss_cfg)
+        self.contrastive_loss = None
+        if contrastive_loss is not None and self.vision_encoder is not None \
+                and self.text_encoder is not None:
+            self.contrastive_loss = MODELS.build(contrastive_loss)
+        self.vision_cache = FrozenFeatureCache() if cache_vision_features else None
+
+    # ------------------------------------------------------------------ statistics
+    def set_train_statistics(self, stats: dict) -> None:
+        """Take the training split's statistics (``mean``/``std`` per variate, ``class_counts``)
+        into buffers: normalisation and the focal loss' class weights."""
+        self.data_preprocessor.set_statistics(stats['mean'], stats['std'])
+        if hasattr(self.cls_loss, 'set_class_counts') and 'class_counts' in stats:
+            self.cls_loss.set_class_counts(stats['class_counts'])
+        if self.vision_cache is not None:
+            self.vision_cache.clear()
+
+    # ------------------------------------------------------------------ branches
+    def _encode_images(self, series: torch.Tensor, variate_index: torch.Tensor) -> torch.Tensor:
+        feats = []
+        for start in range(0, series.shape[0], self.vision_batch_size):
+            chunk = slice(start, start + self.vision_batch_size)
+            images = self.renderer(series[chunk], variate_index[chunk])
+            feats.append(self.vision_encoder(images))
+        return torch.cat(feats)
+
+    def vision_features(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Frozen CLIP image embeddings per variate, ``[B, V, D_vision]``."""
+        b, v, t = inputs.shape
+        series = inputs.reshape(b * v, t)
+        variate_index = torch.arange(v, device=inputs.device).repeat(b)
+        frozen = getattr(self.vision_encoder, 'frozen', False)
+        if self.vision_cache is None or not frozen:
+            feats = self._encode_images(series, variate_index)
+        else:
+            with torch.no_grad():
+                feats = self.vision_cache.lookup(
+                    series, variate_index,
+                    lambda idx: self._encode_images(series[idx.to(series.device)],
+                                                    variate_index[idx.to(series.device)]))
+            feats = feats.to(inputs.device)
+        return feats.view(b, v, -1)
+
+    def text_features(self, inputs: torch.Tensor) -> torch.Tensor:
+        """CLIP text embeddings of the numeric patches per variate, ``[B, V, D_text]``."""
+        b, v, t = inputs.shape
+        tokens = self.patch_tokenizer(inputs.reshape(b * v, t))
+        return self.text_encoder(tokens).view(b, v, -1)
+
+    def extract_feat(self, inputs: torch.Tensor) -> Dict[str, Optional[torch.Tensor]]:
+        """Run the branches. Returns ``feats [B, parts*D]``, ``img``/``txt`` ``[B, V, D]``
+        (None when the branch is off) and variate-selection ``attention [B, V, V]``."""
+        img = txt = attention = None
+        tokens, parts = [], []
+        if self.vision_encoder is not None:
+            img = self.vision_proj(self.vision_features(inputs).float())
+            tokens.append(img)
+            parts.append(img.mean(1))
+        if self.text_encoder is not None:
+            txt = self.text_proj(self.text_features(inputs).float())
+            tokens.append(txt)
+            parts.append(txt.mean(1))
+        if self.variate_selection is not None:
+            selected, attention = self.variate_selection(sum(tokens))
+            parts.append(selected.mean(1))
+        return dict(feats=torch.cat(parts, dim=-1), img=img, txt=txt, attention=attention)
+
+    # ------------------------------------------------------------------ mmengine API
+    def forward(self, inputs: torch.Tensor, data_samples: Optional[dict] = None,
+                mode: str = 'tensor') -> Union[torch.Tensor, Dict[str, torch.Tensor], List[dict]]:
+        if mode == 'tensor':
+            return self.head(self.extract_feat(inputs)['feats'])
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        raise ValueError(f'Invalid mode {mode!r}; use tensor, loss or predict')
+
+    def loss(self, inputs: torch.Tensor, data_samples: dict) -> Dict[str, torch.Tensor]:
+        out = self.extract_feat(inputs)
+        logits = self.head(out['feats'])
+        losses = dict(loss_cls=self.cls_loss(logits, data_samples['label'].to(logits.device)))
+        if self.contrastive_loss is not None:
+            losses['loss_contrastive'] = self.contrastive_loss(out['img'], out['txt'])
+        return losses
+
+    def predict(self, inputs: torch.Tensor, data_samples: Optional[dict] = None) -> List[dict]:
+        out = self.extract_feat(inputs)
+        scores = F.softmax(self.head(out['feats']).float(), dim=-1)
+        labels = scores.argmax(dim=-1)
+        results = []
+        for i in range(scores.shape[0]):
+            result = dict(pred_score=scores[i].cpu(), pred_label=int(labels[i]))
+            if data_samples is not None:
+                if 'label' in data_samples:
+                    result['gt_label'] = int(data_samples['label'][i])
+                if 'index' in data_samples:
+                    result['index'] = int(data_samples['index'][i])
+            results.append(result)
+        return results

@@ -1,0 +1,3 @@
+from .timeseries import TimeSeriesDataPreprocessor
+
+__all__ = ['TimeSeriesDataPreprocessor']

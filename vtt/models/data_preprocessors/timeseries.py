@@ -1,0 +1,58 @@
+from typing import Sequence
+
+import torch
+from mmengine.model import BaseDataPreprocessor
+
+from vtt.registry import MODELS
+
+__all__ = ['TimeSeriesDataPreprocessor']
+
+
+@MODELS.register_module()
+class TimeSeriesDataPreprocessor(BaseDataPreprocessor):
+    """Move a batch to the model's device and z-score it per variate.
+
+    The mean and std are buffers of the model, filled from the *training split* before training
+    (``TrainStatsHook`` calls :meth:`set_statistics`), so they are saved in every checkpoint and
+    ``tools/test.py`` / inference normalise new data exactly as training did.
+
+    Args:
+        num_variates (int): V, the size of the statistics.
+        normalize (bool): Apply the z-score. Defaults to True.
+
+    Shapes: ``inputs [B, V, T]`` raw -> ``[B, V, T]`` normalised float32.
+    """
+
+    def __init__(self, num_variates: int, normalize: bool = True):
+        super().__init__()
+        self.num_variates = num_variates
+        self.normalize = normalize
+        self.register_buffer('mean', torch.zeros(num_variates))
+        self.register_buffer('std', torch.ones(num_variates))
+        self.register_buffer('statistics_ready', torch.tensor(False))
+
+    def set_statistics(self, mean: Sequence[float], std: Sequence[float]) -> None:
+        mean = torch.as_tensor(mean, dtype=torch.float32).flatten()
+        std = torch.as_tensor(std, dtype=torch.float32).flatten()
+        if mean.numel() != self.num_variates or std.numel() != self.num_variates:
+            raise ValueError(f'statistics for {mean.numel()} variates given to a preprocessor '
+                             f'built for num_variates={self.num_variates}; set '
+                             'model.data_preprocessor.num_variates to match the data')
+        self.mean.copy_(mean)
+        self.std.copy_(std.clamp_min(1e-6))
+        self.statistics_ready.fill_(True)
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        data = self.cast_data(data)
+        inputs = data['inputs'].float()
+        if self.normalize:
+            if inputs.shape[1] != self.num_variates:
+                raise ValueError(f'batch has {inputs.shape[1]} variates, the model expects '
+                                 f'{self.num_variates}')
+            if not bool(self.statistics_ready):
+                raise RuntimeError(
+                    'normalisation statistics are not set: train with TrainStatsHook in '
+                    'custom_hooks (it fills them from the training split), load a checkpoint '
+                    'trained that way, or call data_preprocessor.set_statistics(mean, std)')
+            inputs = (inputs - self.mean.view(1, -1, 1)) / self.std.view(1, -1, 1)
+        return dict(inputs=inputs, data_samples=data.get('data_samples'))

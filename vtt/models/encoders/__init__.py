@@ -1,0 +1,7 @@
+from .clip import CLIPTextEncoder, CLIPVisionEncoder, freeze_module
+from .hf_pretrained import PretrainedWeightsNotFoundError, load_pretrained
+
+__all__ = [
+    'CLIPVisionEncoder', 'CLIPTextEncoder', 'freeze_module', 'PretrainedWeightsNotFoundError',
+    'load_pretrained'
+]

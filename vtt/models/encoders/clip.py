@@ -1,0 +1,156 @@
+"""CLIP vision and text towers (Hugging Face ``transformers``) as vtt encoders."""
+from typing import Optional, Sequence
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from torch import nn
+
+from vtt.registry import MODELS
+from .hf_pretrained import build_hf_config, load_pretrained
+
+__all__ = ['CLIPVisionEncoder', 'CLIPTextEncoder', 'freeze_module']
+
+CLIP_IMAGE_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_IMAGE_STD = (0.26862954, 0.26130258, 0.27577711)
+
+
+def freeze_module(module: nn.Module) -> None:
+    """Stop gradients to every parameter of ``module`` and put it in eval mode."""
+    module.eval()
+    for param in module.parameters():
+        param.requires_grad_(False)
+
+
+class _FrozenAwareEncoder(BaseModule):
+    """Common behaviour: optional freezing that survives ``model.train()``, and no re-init of
+    loaded weights by mmengine's ``init_weights`` recursion."""
+
+    def __init__(self, frozen: bool):
+        super().__init__()
+        self.frozen = frozen
+
+    def _finish(self, backbone: nn.Module) -> None:
+        if self.frozen:
+            freeze_module(backbone)
+
+    def init_weights(self) -> None:
+        # Weights come from ``from_pretrained`` or from HF's own init at construction; letting
+        # mmengine recurse into the HF model would re-initialise loaded weights.
+        pass
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.frozen:
+            self.backbone.eval()  # no dropout / stochastic depth in a frozen tower
+        return self
+
+
+@MODELS.register_module()
+class CLIPVisionEncoder(_FrozenAwareEncoder):
+    """CLIP image tower: images -> projected CLS embedding.
+
+    Args:
+        pretrained (str, optional): Hub id (e.g. ``'openai/clip-vit-base-patch16'``) or local
+            directory for ``CLIPVisionModelWithProjection.from_pretrained``. ``None`` builds a
+            randomly initialised model from ``config``.
+        config (dict, optional): ``CLIPVisionConfig`` kwargs when ``pretrained`` is None.
+        frozen (bool): Freeze all weights (the TimesCLIP default). Defaults to True.
+        local_files_only (bool): Never contact the hub. Defaults to False.
+        image_mean, image_std: Normalisation applied to ``[0, 1]`` images.
+
+    Shapes: ``forward(images [N, 3, H, W] in [0, 1]) -> [N, output_dim]``.
+    """
+
+    def __init__(self,
+                 pretrained: Optional[str] = None,
+                 config: Optional[dict] = None,
+                 frozen: bool = True,
+                 local_files_only: bool = False,
+                 image_mean: Sequence[float] = CLIP_IMAGE_MEAN,
+                 image_std: Sequence[float] = CLIP_IMAGE_STD):
+        super().__init__(frozen)
+        from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+        if pretrained is not None:
+            self.backbone = load_pretrained(
+                CLIPVisionModelWithProjection.from_pretrained, pretrained, 'CLIP vision',
+                'model.vision_encoder.pretrained', local_files_only=local_files_only)
+        else:
+            self.backbone = CLIPVisionModelWithProjection(
+                build_hf_config(CLIPVisionConfig, config))
+        self.pretrained = pretrained
+        self.image_size = self.backbone.config.image_size
+        self.output_dim = self.backbone.config.projection_dim
+        self.register_buffer('image_mean', torch.tensor(image_mean).view(1, 3, 1, 1), False)
+        self.register_buffer('image_std', torch.tensor(image_std).view(1, 3, 1, 1), False)
+        self._finish(self.backbone)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        if images.shape[-1] != self.image_size or images.shape[-2] != self.image_size:
+            images = F.interpolate(images, size=(self.image_size, self.image_size),
+                                   mode='bilinear', align_corners=False, antialias=True)
+        pixels = (images - self.image_mean) / self.image_std
+        return self.backbone(pixel_values=pixels).image_embeds
+
+
+@MODELS.register_module()
+class CLIPTextEncoder(_FrozenAwareEncoder):
+    """CLIP text transformer fed with ``inputs_embeds`` (no BPE tokens).
+
+    A learnable summary token is appended to every sequence; it is initialised from CLIP's
+    end-of-text token embedding, and CLIP pools its text embedding from that position too. With
+    CLIP's causal attention the last position is the only one that sees the whole sequence, so
+    its output (after the final layer norm and the text projection) is the sequence embedding.
+
+    Args:
+        pretrained (str, optional): Hub id or local directory for
+            ``CLIPTextModelWithProjection.from_pretrained``; ``None`` builds from ``config``.
+        config (dict, optional): ``CLIPTextConfig`` kwargs when ``pretrained`` is None.
+        frozen (bool): Freeze the transformer (the summary token stays trainable).
+        causal (bool): Keep CLIP's causal mask (it was trained with it). Defaults to True.
+        local_files_only (bool): Never contact the hub.
+
+    Shapes: ``forward(inputs_embeds [N, L, hidden_size]) -> [N, output_dim]``; ``L + 1`` must
+    not exceed ``max_position_embeddings`` (77 for CLIP).
+    """
+
+    def __init__(self,
+                 pretrained: Optional[str] = None,
+                 config: Optional[dict] = None,
+                 frozen: bool = True,
+                 causal: bool = True,
+                 local_files_only: bool = False):
+        super().__init__(frozen)
+        from transformers import CLIPTextConfig, CLIPTextModelWithProjection
+        if pretrained is not None:
+            self.backbone = load_pretrained(
+                CLIPTextModelWithProjection.from_pretrained, pretrained, 'CLIP text',
+                'model.text_encoder.pretrained', local_files_only=local_files_only)
+        else:
+            self.backbone = CLIPTextModelWithProjection(build_hf_config(CLIPTextConfig, config))
+        self.pretrained = pretrained
+        self.causal = causal
+        cfg = self.backbone.config
+        self.hidden_size = cfg.hidden_size
+        self.output_dim = cfg.projection_dim
+        self.max_length = cfg.max_position_embeddings
+        token_table = self.backbone.text_model.embeddings.token_embedding.weight
+        eos = cfg.eos_token_id if 0 <= (cfg.eos_token_id or -1) < token_table.shape[0] else -1
+        self.summary_token = nn.Parameter(token_table[eos].detach().clone().view(1, 1, -1))
+        self._finish(self.backbone)
+
+    def forward(self, inputs_embeds: torch.Tensor) -> torch.Tensor:
+        n, length, _ = inputs_embeds.shape
+        if length + 1 > self.max_length:
+            raise ValueError(f'{length} patch tokens + 1 summary token exceed the text '
+                             f'encoder\'s {self.max_length} positions; use a longer patch stride')
+        text = self.backbone.text_model
+        tokens = torch.cat([inputs_embeds, self.summary_token.expand(n, -1, -1)], dim=1)
+        hidden = text.embeddings(inputs_embeds=tokens.to(text.embeddings.position_embedding.weight))
+        mask = None
+        if self.causal:
+            mask = torch.full((length + 1, length + 1), float('-inf'), device=hidden.device,
+                              dtype=hidden.dtype).triu(1).view(1, 1, length + 1, length + 1)
+        hidden = text.encoder(inputs_embeds=hidden, attention_mask=mask).last_hidden_state
+        pooled = text.final_layer_norm(hidden[:, -1])
+        return self.backbone.text_projection(pooled)

@@ -1,0 +1,3 @@
+from .variate_selection import VariateSelection
+
+__all__ = ['VariateSelection']

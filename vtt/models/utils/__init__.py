@@ -1,0 +1,3 @@
+from .feature_cache import FrozenFeatureCache
+
+__all__ = ['FrozenFeatureCache']

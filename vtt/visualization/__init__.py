@@ -1,0 +1,3 @@
+from .confusion_matrix import plot_confusion_matrix
+
+__all__ = ['plot_confusion_matrix']

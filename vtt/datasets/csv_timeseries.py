@@ -171,7 +171,7 @@ def _encode_labels(raw: np.ndarray, path: str, label_column: str,
     if unknown:
         row = unknown[0]
         raise DataFormatError(f'{path}, line {_csv_line(row)}, column {label_column!r}: unknown '
-                              f'label {as_text[row]!r}; known classes are {classes}')
+                              f'label {str(as_text[row])!r}; known classes are {classes}')
     return np.array([index[t] for t in as_text], dtype=np.int64), classes
 
 
@@ -255,11 +255,15 @@ def stratified_split(labels: np.ndarray,
     indices = np.arange(n)
     n_test = int(np.ceil(ratios[2] * n)) if ratios[2] > 0 else 0
     n_val = int(np.ceil(ratios[1] * n)) if ratios[1] > 0 else 0
-    if n_test:
+    if n_test >= n:
+        rest, test = indices[:0], indices
+    elif n_test:
         rest, test = train_test_split(indices, test_size=n_test, stratify=labels, random_state=seed)
     else:
         rest, test = indices, indices[:0]
-    if n_val:
+    if n_val >= len(rest):
+        train, val = rest[:0], rest
+    elif n_val:
         train, val = train_test_split(rest, test_size=n_val, stratify=labels[rest],
                                       random_state=seed)
     else:
@@ -337,7 +341,11 @@ class CSVTimeSeriesDataset(Dataset):
         self.variates = parsed['variates']
         self._all_data = data.astype(np.float32)
         self._all_labels = parsed['labels']
-        self._splits = stratified_split(self._all_labels, split_ratios, split_seed)
+        try:
+            self._splits = stratified_split(self._all_labels, split_ratios, split_seed)
+        except ValueError as error:  # e.g. a class too small to stratify
+            raise DataFormatError(f'{self.data_file}: cannot make a stratified split with '
+                                  f'ratios {tuple(split_ratios)}: {error}') from None
         for name in ('train', 'val', 'test'):
             if len(self._splits[name]) == 0 and split_ratios[('train', 'val', 'test').index(name)]:
                 raise DataFormatError(f'{self.data_file}: the {name} split is empty ('

@@ -1,0 +1,33 @@
+import pytest
+
+from vtt.registry import METRICS
+
+
+def test_hand_computed_metrics():
+    metric = METRICS.build(dict(type='SingleLabelMetric'))
+    metric.dataset_meta = dict(classes=['wheat', 'maize', 'soy'])
+    gt = [0, 0, 1, 1, 2, 2]
+    pred = [0, 1, 1, 1, 2, 0]
+    metric.process(None, [dict(pred_label=p, gt_label=g) for p, g in zip(pred, gt)])
+    results = metric.evaluate(6)
+    assert results['cls/accuracy'] == pytest.approx(4 / 6)
+    # wheat: P=1/2 R=1/2 F1=0.5; maize: P=2/3 R=1 F1=0.8; soy: P=1 R=1/2 F1=2/3
+    assert results['cls/f1_wheat'] == pytest.approx(0.5)
+    assert results['cls/f1_maize'] == pytest.approx(0.8)
+    assert results['cls/f1_soy'] == pytest.approx(2 / 3)
+    assert results['cls/macro_f1'] == pytest.approx((0.5 + 0.8 + 2 / 3) / 3)
+    assert results['cls/confusion_matrix'] == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
+
+
+def test_absent_class_counts_in_macro_average():
+    metric = METRICS.build(dict(type='SingleLabelMetric', num_classes=3, prefix='val'))
+    metric.process(None, [dict(pred_label=0, gt_label=0), dict(pred_label=1, gt_label=1)])
+    results = metric.evaluate(2)
+    assert results['val/macro_f1'] == pytest.approx(2 / 3)
+    assert results['val/confusion_matrix'][2] == [0, 0, 0]
+
+
+def test_needs_ground_truth():
+    metric = METRICS.build(dict(type='SingleLabelMetric'))
+    with pytest.raises(KeyError, match='gt_label'):
+        metric.process(None, [dict(pred_label=0)])

@@ -1,0 +1,106 @@
+import pytest
+import torch
+
+from vtt.registry import MODELS
+
+from vtt.testing import tiny_timesclip_cfg
+
+
+def _batch(b=6, v=3, t=12, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return dict(inputs=torch.randn(b, v, t, generator=g),
+                data_samples=dict(label=torch.arange(b) % 4, index=torch.arange(b)))
+
+
+def _model(**overrides):
+    model = MODELS.build(tiny_timesclip_cfg(**overrides))
+    model.set_train_statistics(dict(mean=[0.0] * 3, std=[1.0] * 3, class_counts=[5, 5, 5, 5]))
+    return model
+
+
+def test_loss_and_predict():
+    model = _model()
+    data = model.data_preprocessor(_batch(), True)
+    losses = model(**data, mode='loss')
+    assert set(losses) == {'loss_cls', 'loss_contrastive'}
+    preds = model(**data, mode='predict')
+    assert len(preds) == 6 and preds[0]['pred_score'].shape == (4, )
+    assert preds[2]['gt_label'] == 2 and 0 <= preds[2]['pred_label'] < 4
+    assert model(**data, mode='tensor').shape == (6, 4)
+
+
+def test_gradients_only_reach_trainable_parts():
+    model = _model(cache_vision_features=False)
+    model.train()
+    data = model.data_preprocessor(_batch(), True)
+    sum(model(**data, mode='loss').values()).backward()
+    frozen = list(model.vision_encoder.backbone.parameters()) + \
+        list(model.text_encoder.backbone.parameters())
+    assert frozen and all(p.grad is None and not p.requires_grad for p in frozen)
+    for module in (model.patch_tokenizer, model.vision_proj, model.text_proj,
+                   model.variate_selection, model.head):
+        grads = [p.grad for p in module.parameters()]
+        assert all(g is not None for g in grads), type(module).__name__
+        assert any(g.abs().sum() > 0 for g in grads), type(module).__name__
+    # the trainable summary token sits in front of the frozen text transformer
+    assert model.text_encoder.summary_token.grad is not None
+
+
+def test_vision_feature_cache_hits_and_matches():
+    model = _model()
+    model.eval()
+    inputs = _batch()['inputs']
+    first = model.vision_features(inputs)
+    misses = model.vision_cache.misses
+    assert misses == 18 and len(model.vision_cache) == 18
+    again = model.vision_features(inputs[[3, 1]])  # other batch composition: all hits
+    assert model.vision_cache.misses == misses and model.vision_cache.hits == 6
+    torch.testing.assert_close(again, first[[3, 1]], atol=1e-5, rtol=1e-5)
+    uncached = _model(cache_vision_features=False)
+    uncached.load_state_dict(model.state_dict())
+    torch.testing.assert_close(uncached.vision_features(inputs), first, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize('overrides,parts', [
+    (dict(vision_encoder=None, renderer=None), 2),
+    (dict(text_encoder=None, patch_tokenizer=None), 2),
+    (dict(variate_selection=None), 2),
+    (dict(contrastive_loss=None), 3),
+])
+def test_ablations(overrides, parts):
+    model = _model(**overrides)
+    assert model.head.in_channels == parts * 16
+    data = model.data_preprocessor(_batch(), True)
+    losses = model(**data, mode='loss')
+    has_contrastive = model.vision_encoder is not None and model.text_encoder is not None \
+        and 'contrastive_loss' not in overrides
+    assert ('loss_contrastive' in losses) == has_contrastive
+
+
+def test_variate_selection_attention_rows_sum_to_one():
+    model = _model()
+    model.eval()  # attention dropout off
+    out = model.extract_feat(model.data_preprocessor(_batch(), False)['inputs'])
+    assert out['attention'].shape == (6, 3, 3)
+    torch.testing.assert_close(out['attention'].sum(-1), torch.ones(6, 3))
+
+
+def test_statistics_are_buffers_and_required():
+    model = MODELS.build(tiny_timesclip_cfg())
+    with pytest.raises(RuntimeError, match='normalisation statistics are not set'):
+        model.data_preprocessor(_batch(), False)
+    model.set_train_statistics(dict(mean=[1.0, 2.0, 3.0], std=[2.0, 2.0, 2.0],
+                                    class_counts=[1, 1, 1, 5]))
+    state = model.state_dict()
+    assert state['data_preprocessor.mean'].tolist() == [1.0, 2.0, 3.0]
+    assert state['cls_loss.alpha'].tolist() == pytest.approx([2.0, 2.0, 2.0, 0.4])
+    out = model.data_preprocessor(dict(inputs=torch.full((1, 3, 4), 3.0)), False)['inputs']
+    assert out[0, :, 0].tolist() == [1.0, 0.5, 0.0]
+
+
+def test_config_errors():
+    with pytest.raises(ValueError, match='at least one of'):
+        MODELS.build(tiny_timesclip_cfg(vision_encoder=None, renderer=None, text_encoder=None,
+                                        patch_tokenizer=None))
+    with pytest.raises(ValueError, match='go together'):
+        MODELS.build(tiny_timesclip_cfg(renderer=None))

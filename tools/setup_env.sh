@@ -19,7 +19,7 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
 fi
 
 echo "setup: installing vtt and its pinned dependencies into .venv (a few minutes the first time)"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check \
+.venv/bin/python -m pip install -qq --disable-pip-version-check \
     -c requirements/constraints.txt -e ".[all,dev]"
 echo "$want" > "$stamp"
 echo "setup: done"

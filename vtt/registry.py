@@ -61,7 +61,9 @@ METRICS = Registry('metric', parent=MMENGINE_METRICS, locations=['vtt.evaluation
 EVALUATORS = Registry('evaluator', parent=MMENGINE_EVALUATOR, locations=['vtt.evaluation'])
 
 # Visualisation
-VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS, locations=['vtt.engine'])
-VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS, locations=['vtt.engine'])
+VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS,
+                       locations=['vtt.visualization'])
+VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS,
+                       locations=['vtt.visualization'])
 
 FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=['vtt.datasets'])

@@ -148,3 +148,18 @@ def test_amp_on_cpu_and_missing_data_give_clear_errors(tiny_config, tmp_path):
     assert result.returncode == 1 and 'Traceback' not in result.stderr
     assert 'openai/clip-vit-base-patch16' in result.stderr
     assert 'model.vision_encoder.pretrained' in result.stderr
+
+
+def test_inference_api_reuses_training_statistics(trained, tiny_config, small_crop_csv):
+    from vtt.apis import init_model, predict_series
+    from vtt.registry import DATASETS
+    work_dir, _ = trained
+    best = glob.glob(osp.join(work_dir, 'best_*.pth'))[0]
+    model = init_model(tiny_config, best)
+    test_set = DATASETS.build(dict(type='CSVTimeSeriesDataset', data_file=small_crop_csv,
+                                   id_column='sample_id', split='test', num_steps=12))
+    preds = predict_series(model, test_set.data.numpy())
+    accuracy = sum(p['pred_label'] == int(y) for p, y in zip(preds, test_set.labels)) / len(preds)
+    reference = json.load(open(osp.join(work_dir, 'test_metrics.json')))['metrics']
+    assert accuracy == pytest.approx(reference['cls/accuracy'])
+    assert preds[0]['pred_class'] in test_set.classes

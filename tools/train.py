@@ -4,22 +4,21 @@ After training, the best checkpoint (by the monitored validation metric) is eval
 test split and the metrics are printed and saved (skip with ``--no-test``).
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 import vtt  # noqa: E402,F401  (first: quiets third-party import noise)
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
+
+from vtt.utils.cli import add_runner_args, apply_runner_args  # noqa: E402
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a vtt model')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='directory for logs, checkpoints and the config dump '
-                        '(default: ./work_dirs/<config name>)')
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
         help='resume from the latest checkpoint in the work dir (no value or "auto") or from '
@@ -30,29 +29,14 @@ def parse_args(argv=None):
                         help='do not evaluate checkpoints during training')
     parser.add_argument('--no-test', action='store_true',
                         help='do not evaluate the best checkpoint on the test split afterwards')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, e.g. train_cfg.max_epochs=3 model.embed_dims=256')
-    parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none',
-                        help='job launcher (pytorch = started by torchrun)')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_args(parser)
+    return parser.parse_args(argv)
 
 
 def merge_args(cfg, args):
     """Fold the command-line options into the config."""
     from vtt.utils import check_amp_available
 
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     if args.amp:
         check_amp_available()
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
@@ -73,9 +57,7 @@ def merge_args(cfg, args):
                                if s.get('type') != 'ReduceOnPlateauLR'] or None
         cfg.custom_hooks = [h for h in cfg.get('custom_hooks', [])
                             if 'EarlyStopping' not in h.get('type', '')]
-    if args.launcher == 'pytorch':
-        from vtt.utils import init_cpu_distributed
-        init_cpu_distributed(cfg)
+    apply_runner_args(cfg, args)
     return cfg
 
 

@@ -96,6 +96,11 @@ def main(argv=None):
         cfg = Config.fromfile(args.config)
         cfg = merge_args(cfg, args)
         runner = Runner.from_cfg(cfg)
+        from vtt.utils.summary import parameter_counts
+        counts = parameter_counts(runner.model)
+        runner.logger.info(f'Parameters: {counts["total"] / 1e6:.2f}M total, '
+                           f'{counts["trainable"] / 1e6:.2f}M trainable '
+                           f'({100 * counts["trainable"] / max(counts["total"], 1):.1f}%)')
         runner.train()
         if not args.no_test and cfg.get('test_dataloader') is not None:
             test_best_checkpoint(runner)

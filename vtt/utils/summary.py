@@ -40,3 +40,10 @@ def print_metrics(metrics: Mapping, title: str = 'Metrics', console=None,
             for name, row in zip(names, value):
                 matrix.add_row(name, *[str(int(x)) for x in row])
             console.print(matrix)
+
+
+def parameter_counts(model) -> dict:
+    """Total and trainable parameter counts of a model."""
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return dict(total=total, trainable=trainable)

@@ -137,6 +137,9 @@ class CLIPTextEncoder(_FrozenAwareEncoder):
         token_table = self.backbone.text_model.embeddings.token_embedding.weight
         eos = cfg.eos_token_id if 0 <= (cfg.eos_token_id or -1) < token_table.shape[0] else -1
         self.summary_token = nn.Parameter(token_table[eos].detach().clone().view(1, 1, -1))
+        # The BPE token table (49408 x 512 = 25M parameters for CLIP) is never used with
+        # inputs_embeds; drop it so it is neither kept in memory nor saved in checkpoints.
+        self.backbone.text_model.embeddings.token_embedding = None
         self._finish(self.backbone)
 
     def forward(self, inputs_embeds: torch.Tensor) -> torch.Tensor:

@@ -9,6 +9,8 @@ default_hooks = dict(
     # monitored metric; `save_best` is set by the schedule/experiment config.
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1, save_last=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # progress bar with rate and ETA on a terminal; plain log lines otherwise
+    progress=dict(type='RichProgressHook'),
 )
 
 # RNGStateHook saves/restores RNG states so a resumed run matches an uninterrupted one.

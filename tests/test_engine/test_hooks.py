@@ -53,3 +53,39 @@ def test_rng_hook_keeps_validation_neutral():
     torch.rand(10)
     hook.after_val(None)
     assert torch.equal(torch.get_rng_state(), state)
+
+
+def _fake_runner(n=5):
+    return SimpleNamespace(epoch=0, max_epochs=2, train_dataloader=list(range(n)),
+                           val_dataloader=list(range(2)), test_dataloader=list(range(3)))
+
+
+def test_progress_hook_draws_on_a_terminal():
+    import io
+
+    from rich.console import Console
+    stream = io.StringIO()
+    hook = HOOKS.build(dict(type='RichProgressHook', enabled=True,
+                            console=Console(file=stream, force_terminal=True, width=120)))
+    runner = _fake_runner()
+    hook.before_train_epoch(runner)
+    for i in range(5):
+        hook.after_train_iter(runner, i, outputs=dict(loss=torch.tensor(0.25)))
+    task = hook._progress.tasks[0]
+    assert task.completed == 5 and task.total == 5
+    hook.after_train_epoch(runner)
+    text = stream.getvalue()
+    assert 'train 1/2' in text and '5/5' in text and 'loss 0.2500' in text and 'it/s' in text
+
+
+def test_progress_hook_silent_without_terminal():
+    import io
+
+    from rich.console import Console
+    stream = io.StringIO()  # not a tty, like CI logs
+    hook = HOOKS.build(dict(type='RichProgressHook', console=Console(file=stream)))
+    runner = _fake_runner()
+    hook.before_val_epoch(runner)
+    hook.after_val_iter(runner, 0)
+    hook.after_val_epoch(runner)
+    assert hook._progress is None and stream.getvalue() == ''

@@ -21,32 +21,6 @@ def _run(*args, check=True):
     return result
 
 
-@pytest.fixture(scope='module')
-def tiny_config(tmp_path_factory, small_crop_csv):
-    path = tmp_path_factory.mktemp('cfg') / 'tiny_timesclip.py'
-    path.write_text(f'''
-_base_ = [{osp.join(ROOT, 'configs/timesclip/dual_12s_demo.py')!r}]
-data = dict(type='CSVTimeSeriesDataset', data_file={small_crop_csv!r}, id_column='sample_id',
-            _delete_=True, num_steps=12)
-train_dataloader = dict(batch_size=16, dataset=dict(data, split='train'))
-val_dataloader = dict(dataset=dict(data, split='val'))
-test_dataloader = dict(dataset=dict(data, split='test'))
-model = dict(
-    embed_dims=16,
-    vision_encoder=dict(config=dict(image_size=32, patch_size=8, hidden_size=32,
-                                    intermediate_size=64, num_hidden_layers=1,
-                                    num_attention_heads=2, projection_dim=16)),
-    renderer=dict(image_size=32, margin=2),
-    text_encoder=dict(config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1)),
-    patch_tokenizer=dict(num_heads=2, num_temporal_layers=0),
-    variate_selection=dict(num_heads=2),
-    head=dict(hidden_channels=16))
-train_cfg = dict(max_epochs=3)
-default_hooks = dict(logger=dict(interval=2))
-''')
-    return str(path)
-
-
 def _val_scores(work_dir):
     scores = {}
     for file in glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')):

@@ -102,3 +102,14 @@ def test_cpu_distributed_init_with_gloo(tmp_path):
     out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True,
                          check=True, timeout=120)
     assert "gloo 1 {'type': 'MMDistributedDataParallel', 'device_ids': None}" in out.stdout
+
+
+def test_atomic_files_get_normal_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        path = tmp_path / 'out.json'
+        with atomic_open(str(path), 'w') as handle:
+            handle.write('{}')
+        assert path.stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(umask)

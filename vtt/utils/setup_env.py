@@ -15,6 +15,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import vtt.engine  # noqa: F401
     import vtt.evaluation  # noqa: F401
     import vtt.models  # noqa: F401
+    import vtt.visualization  # noqa: F401
     from .compat import apply_mmengine_patches
 
     apply_mmengine_patches()

@@ -1,6 +1,10 @@
 from .confusion_matrix_hook import ConfusionMatrixHook
 from .early_stopping_hook import ResumableEarlyStoppingHook
+from .progress_hook import RichProgressHook
 from .rng_state_hook import RNGStateHook
 from .train_stats_hook import TrainStatsHook
 
-__all__ = ['TrainStatsHook', 'RNGStateHook', 'ResumableEarlyStoppingHook', 'ConfusionMatrixHook']
+__all__ = [
+    'TrainStatsHook', 'RNGStateHook', 'ResumableEarlyStoppingHook', 'ConfusionMatrixHook',
+    'RichProgressHook'
+]

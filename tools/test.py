@@ -48,13 +48,12 @@ def main(argv=None):
             classes = getattr(runner.test_dataloader.dataset, 'metainfo', {}).get('classes')
             print_metrics(metrics, title=f'Test metrics ({osp.basename(args.checkpoint)})',
                           classes=classes)
-            if args.out:
-                dump_json_atomic(dict(checkpoint=args.checkpoint,
-                                      metrics=scalar_metrics(metrics),
-                                      confusion_matrix=next((v for k, v in metrics.items()
-                                                             if k.endswith('confusion_matrix')),
-                                                            None)), args.out)
-                print(f'metrics written to {args.out}')
+            record = dict(checkpoint=args.checkpoint, metrics=scalar_metrics(metrics),
+                          confusion_matrix=next((v for k, v in metrics.items()
+                                                 if k.endswith('confusion_matrix')), None))
+            for out in filter(None, (osp.join(cfg.work_dir, 'test_metrics.json'), args.out)):
+                dump_json_atomic(record, out)
+                print(f'metrics written to {out}')
 
 
 if __name__ == '__main__':

@@ -27,6 +27,8 @@ def parse_args(argv=None):
                         help='automatic mixed precision (needs a CUDA GPU)')
     parser.add_argument('--no-validate', action='store_true',
                         help='do not evaluate checkpoints during training')
+    parser.add_argument('--tensorboard', action='store_true',
+                        help='also log to TensorBoard (event files under the run\'s vis_data/)')
     parser.add_argument('--no-test', action='store_true',
                         help='do not evaluate the best checkpoint on the test split afterwards')
     add_runner_args(parser)
@@ -41,6 +43,11 @@ def merge_args(cfg, args):
         check_amp_available()
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.tensorboard:
+        backends = list(cfg.visualizer.get('vis_backends', []))
+        if not any(b.get('type') == 'TensorboardVisBackend' for b in backends):
+            backends.append(dict(type='TensorboardVisBackend'))
+        cfg.visualizer.vis_backends = backends
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None

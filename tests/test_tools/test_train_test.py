@@ -137,3 +137,10 @@ def test_inference_api_reuses_training_statistics(trained, tiny_config, small_cr
     reference = json.load(open(osp.join(work_dir, 'test_metrics.json')))['metrics']
     assert accuracy == pytest.approx(reference['cls/accuracy'])
     assert preds[0]['pred_class'] in test_set.classes
+
+
+def test_tensorboard_flag_writes_event_files(tiny_config, tmp_path):
+    _run('tools/train.py', tiny_config, '--work-dir', str(tmp_path), '--tensorboard',
+         '--no-test', '--cfg-options', 'train_cfg.max_epochs=1')
+    events = glob.glob(osp.join(tmp_path, '*', 'vis_data', 'events.out.tfevents.*'))
+    assert events and os.path.getsize(events[0]) > 0

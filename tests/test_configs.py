@@ -45,12 +45,16 @@ def test_config_builds(path, tmp_path):
     model = MODELS.build(model_cfg)
     assert sum(p.numel() for p in model.parameters() if p.requires_grad) > 0
     for split in ('train', 'val', 'test'):
-        dataset_cfg = copy.deepcopy(cfg[f'{split}_dataloader']['dataset'])
+        loader = cfg.get(f'{split}_dataloader')
+        if loader is None:  # e.g. no validation in self-supervised pretraining
+            continue
+        dataset_cfg = copy.deepcopy(loader['dataset'])
         if dataset_cfg['type'] == 'SyntheticCropDataset':
             dataset_cfg['data_file'] = str(tmp_path / 'demo.csv')
+        try:
             dataset = DATASETS.build(dataset_cfg)
-            assert len(dataset) > 0 and dataset[0]['inputs'].shape[0] == \
-                cfg.model.data_preprocessor.num_variates
-        elif not osp.isfile(dataset_cfg['data_file']):
-            with pytest.raises(FileNotFoundError, match='data_file'):
-                DATASETS.build(dataset_cfg)
+        except FileNotFoundError as error:  # user data that is not here: say where to put it
+            assert 'data_file' in str(error) or 'data_root' in str(error), error
+            continue
+        assert len(dataset) > 0
+        assert dataset[0]['inputs'].shape[0] == cfg.model.data_preprocessor.num_variates

@@ -68,31 +68,6 @@ def merge_args(cfg, args):
     return cfg
 
 
-def test_best_checkpoint(runner):
-    """Evaluate the best checkpoint (else the final weights) on the test split."""
-    from mmengine.dist import is_main_process
-
-    from vtt.utils.summary import print_metrics
-
-    best = runner.message_hub.get_info('best_ckpt')
-    if best and osp.isfile(best):
-        runner.logger.info(f'Testing the best checkpoint {best}')
-        runner.load_checkpoint(best)
-    else:
-        runner.logger.info('No best checkpoint recorded; testing the final weights')
-    metrics = runner.test()
-    if is_main_process():
-        classes = getattr(runner.test_dataloader.dataset, 'metainfo', {}).get('classes')
-        print_metrics(metrics, title=f'Test metrics ({osp.basename(best) if best else "final"})',
-                      classes=classes)
-        from vtt.utils.io import dump_json_atomic
-        from vtt.utils.summary import scalar_metrics
-        out = osp.join(runner.work_dir, 'test_metrics.json')
-        dump_json_atomic(dict(checkpoint=best, metrics=scalar_metrics(metrics)), out)
-        runner.logger.info(f'Test metrics saved to {out}')
-    return metrics
-
-
 def main(argv=None):
     args = parse_args(argv)
     from vtt.utils import register_all_modules
@@ -110,6 +85,7 @@ def main(argv=None):
                            f'({100 * counts["trainable"] / max(counts["total"], 1):.1f}%)')
         runner.train()
         if not args.no_test and cfg.get('test_dataloader') is not None:
+            from vtt.apis.train import test_best_checkpoint
             test_best_checkpoint(runner)
 
 

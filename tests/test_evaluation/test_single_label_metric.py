@@ -31,3 +31,12 @@ def test_needs_ground_truth():
     metric = METRICS.build(dict(type='SingleLabelMetric'))
     with pytest.raises(KeyError, match='gt_label'):
         metric.process(None, [dict(pred_label=0)])
+
+
+def test_log_loss_from_scores():
+    import math
+    metric = METRICS.build(dict(type='SingleLabelMetric', num_classes=2))
+    metric.process(None, [dict(pred_label=0, gt_label=0, pred_score=[0.8, 0.2]),
+                          dict(pred_label=0, gt_label=1, pred_score=[0.6, 0.4])])
+    results = metric.evaluate(2)
+    assert results['cls/log_loss'] == pytest.approx(-(math.log(0.8) + math.log(0.4)) / 2)

@@ -2,7 +2,7 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, log_loss
 
 from vtt.registry import METRICS
 
@@ -16,7 +16,10 @@ class SingleLabelMetric(BaseMetric):
     Expects the model's ``predict`` outputs: dicts with ``pred_label`` and ``gt_label``.
     Results (with the default prefix ``cls``): ``cls/accuracy``, ``cls/macro_f1``,
     ``cls/f1_<class>`` per class and ``cls/confusion_matrix`` (rows = true class, columns =
-    predicted class, a nested list). Metrics come from scikit-learn.
+    predicted class, a nested list); when the predictions carry ``pred_score`` (class
+    probabilities) also ``cls/log_loss``, the mean negative log-likelihood of the true class
+    (a smooth criterion for model selection on small validation sets, where accuracy ties).
+    Metrics come from scikit-learn.
 
     Args:
         num_classes (int, optional): Number of classes; defaults to the dataset's
@@ -36,13 +39,15 @@ class SingleLabelMetric(BaseMetric):
             if 'gt_label' not in sample:
                 raise KeyError('SingleLabelMetric needs ground-truth labels (gt_label) in the '
                                'predictions; is the evaluated split labelled?')
-            self.results.append((int(sample['pred_label']), int(sample['gt_label'])))
+            score = sample.get('pred_score')
+            score = None if score is None else np.asarray(score, dtype=np.float64)
+            self.results.append((int(sample['pred_label']), int(sample['gt_label']), score))
 
     def _class_names(self) -> List[str]:
         classes = (self.dataset_meta or {}).get('classes')
         n = self.num_classes or (len(classes) if classes else None)
         if n is None:
-            n = 1 + max(max(p, g) for p, g in self.results)
+            n = 1 + max(max(p, g) for p, g, _ in self.results)
         if classes and len(classes) == n:
             return [str(c) for c in classes]
         return [str(i) for i in range(n)]
@@ -50,13 +55,18 @@ class SingleLabelMetric(BaseMetric):
     def compute_metrics(self, results: list) -> dict:
         names = self._class_names()
         labels = list(range(len(names)))
-        pred = np.array([p for p, _ in results])
-        gt = np.array([g for _, g in results])
+        pred = np.array([p for p, _, _ in results])
+        gt = np.array([g for _, g, _ in results])
         per_class = f1_score(gt, pred, labels=labels, average=None, zero_division=0)
         metrics = dict(
             accuracy=float(accuracy_score(gt, pred)),
             macro_f1=float(f1_score(gt, pred, labels=labels, average='macro', zero_division=0)))
         for name, value in zip(names, per_class):
             metrics[f'f1_{name}'] = float(value)
+        scores = [s for _, _, s in results]
+        if all(s is not None and len(s) == len(labels) for s in scores):
+            probs = np.clip(np.stack(scores), 1e-12, 1.0)
+            metrics['log_loss'] = float(log_loss(gt, probs / probs.sum(1, keepdims=True),
+                                                 labels=labels))
         metrics['confusion_matrix'] = confusion_matrix(gt, pred, labels=labels).tolist()
         return metrics

@@ -1,3 +1,5 @@
+from .timemae import TimeMAEPretrainer
+from .timemae_classifier import TimeMAEClassifier
 from .timesclip import TimesCLIPClassifier
 
-__all__ = ['TimesCLIPClassifier']
+__all__ = ['TimesCLIPClassifier', 'TimeMAEPretrainer', 'TimeMAEClassifier']

@@ -5,3 +5,5 @@ __all__ = [
     'CLIPVisionEncoder', 'CLIPTextEncoder', 'freeze_module', 'PretrainedWeightsNotFoundError',
     'load_pretrained'
 ]
+from .transformer import HFTransformerEncoder, TransformerEncoder
+__all__ += ['TransformerEncoder', 'HFTransformerEncoder']

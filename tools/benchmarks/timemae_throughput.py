@@ -39,6 +39,7 @@ def measure(name, epochs, batch_size, mask_shared, threads):
     variates = dataset.metainfo['num_variates']
     cfg.model.data_preprocessor.num_variates = variates
     cfg.model.window_slicer.in_channels = variates
+    cfg.model.window_slicer.window = 8  # the official setting (vtt's UEA configs use 4)
     cfg.model.batch_shared_mask = mask_shared
     model = MODELS.build(cfg.model)
     model.set_train_statistics(dataset.train_statistics())

@@ -31,7 +31,7 @@ TEMPLATES = dict(
 
 
 def stage_config(stage, name, data_root, num_variates, num_classes, work_dir, seed, epochs,
-                 pretrained=None, verbose=False):
+                 pretrained=None, verbose=False, cfg_options=None):
     """The template config of ``stage`` pointed at one dataset."""
     from mmengine.config import Config
     cfg = Config.fromfile(TEMPLATES['finetune' if stage == 'scratch' else stage])
@@ -52,6 +52,8 @@ def stage_config(stage, name, data_root, num_variates, num_classes, work_dir, se
     cfg.experiment_name = f'{name}_{stage}_{time.strftime("%Y%m%d_%H%M%S")}'
     if not verbose:
         cfg.log_level = 'WARNING'
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
     return cfg
 
 
@@ -72,7 +74,7 @@ def run_dataset(name, args):
     num_classes = len(probe.metainfo['classes'])
     common = dict(name=name, data_root=args.data_root, num_variates=num_variates,
                   num_classes=num_classes, work_dir=args.work_dir, seed=args.seed,
-                  verbose=args.verbose)
+                  verbose=args.verbose, cfg_options=args.cfg_options)
     row = dict(name=name, variates=num_variates, classes=num_classes, length=probe.metainfo[
         'max_length'], train=len(probe))
     start = time.perf_counter()
@@ -118,6 +120,7 @@ def print_summary(rows, scratch):
 
 
 def main(argv=None):
+    from mmengine.config import DictAction
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('names', nargs='+', help='UEA/UCR dataset names, e.g. BasicMotions')
     parser.add_argument('--data-root', default=None,
@@ -130,6 +133,8 @@ def main(argv=None):
     parser.add_argument('--scratch', action='store_true',
                         help='also fine-tune from random initialisation (baseline)')
     parser.add_argument('--verbose', action='store_true', help='show the runners\' logs')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
+                        help='overrides for every stage, e.g. model.window_slicer.window=4')
     args = parser.parse_args(argv)
 
     from vtt.utils import register_all_modules

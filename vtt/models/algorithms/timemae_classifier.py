@@ -7,6 +7,7 @@ from mmengine.model import BaseModel
 from torch import nn
 
 from vtt.registry import MODELS
+from ..utils import classification_predictions
 
 __all__ = ['TimeMAEClassifier']
 
@@ -126,12 +127,4 @@ class TimeMAEClassifier(BaseModel):
                                              label_smoothing=self.label_smoothing))
 
     def predict(self, inputs: torch.Tensor, data_samples: Optional[dict] = None) -> List[dict]:
-        scores = F.softmax(self._logits(inputs, data_samples or {}).float(), dim=-1)
-        labels = scores.argmax(-1)
-        results = []
-        for i in range(scores.shape[0]):
-            result = dict(pred_score=scores[i].cpu(), pred_label=int(labels[i]))
-            if data_samples is not None and 'label' in data_samples:
-                result['gt_label'] = int(data_samples['label'][i])
-            results.append(result)
-        return results
+        return classification_predictions(self._logits(inputs, data_samples or {}), data_samples)

@@ -3,12 +3,11 @@ CLIP text), aligned by InfoNCE and fused for classification."""
 from typing import Dict, List, Optional, Union
 
 import torch
-import torch.nn.functional as F
 from mmengine.model import BaseModel
 from torch import nn
 
 from vtt.registry import MODELS
-from ..utils.feature_cache import FrozenFeatureCache
+from ..utils import FrozenFeatureCache, classification_predictions
 
 __all__ = ['TimesCLIPClassifier']
 
@@ -192,16 +191,5 @@ class TimesCLIPClassifier(BaseModel):
         return losses
 
     def predict(self, inputs: torch.Tensor, data_samples: Optional[dict] = None) -> List[dict]:
-        out = self.extract_feat(inputs)
-        scores = F.softmax(self.head(out['feats']).float(), dim=-1)
-        labels = scores.argmax(dim=-1)
-        results = []
-        for i in range(scores.shape[0]):
-            result = dict(pred_score=scores[i].cpu(), pred_label=int(labels[i]))
-            if data_samples is not None:
-                if 'label' in data_samples:
-                    result['gt_label'] = int(data_samples['label'][i])
-                if 'index' in data_samples:
-                    result['index'] = int(data_samples['index'][i])
-            results.append(result)
-        return results
+        return classification_predictions(self.head(self.extract_feat(inputs)['feats']),
+                                          data_samples)

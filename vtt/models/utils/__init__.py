@@ -1,3 +1,4 @@
 from .feature_cache import FrozenFeatureCache
+from .predictions import classification_predictions
 
-__all__ = ['FrozenFeatureCache']
+__all__ = ['FrozenFeatureCache', 'classification_predictions']

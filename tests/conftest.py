@@ -8,7 +8,7 @@ import os.path as osp  # noqa: E402
 
 import pytest  # noqa: E402
 
-from vtt.utils import register_all_modules  # noqa: E402
+from vtt.setup_env import register_all_modules  # noqa: E402
 
 register_all_modules()
 
@@ -21,7 +21,8 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 def tiny_clip_dir(tmp_path_factory):
     """A tiny random CLIP model written with save_pretrained, as a local 'pretrained' dir."""
     from transformers import CLIPConfig, CLIPModel
-    config = CLIPConfig(text_config=TINY_CLIP_TEXT, vision_config=TINY_CLIP_VISION, projection_dim=16)
+    config = CLIPConfig(text_config=TINY_CLIP_TEXT, vision_config=TINY_CLIP_VISION,
+                        projection_dim=16)
     model = CLIPModel(config)
     path = tmp_path_factory.mktemp('tiny_clip')
     model.save_pretrained(path)

@@ -10,6 +10,8 @@ import sys
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 import vtt  # noqa: E402,F401  (first: quiets third-party import noise)
+
+# isort: split
 from mmengine.config import Config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
@@ -29,7 +31,7 @@ def main(argv=None):
     args = parse_args(argv)
     from mmengine.dist import is_main_process
 
-    from vtt.utils import register_all_modules
+    from vtt.setup_env import register_all_modules
     from vtt.utils.cli import user_errors
     from vtt.utils.io import dump_json_atomic
     from vtt.utils.summary import print_metrics, scalar_metrics

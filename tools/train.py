@@ -10,6 +10,8 @@ import sys
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 import vtt  # noqa: E402,F401  (first: quiets third-party import noise)
+
+# isort: split
 from mmengine.config import Config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
@@ -37,7 +39,7 @@ def parse_args(argv=None):
 
 def merge_args(cfg, args):
     """Fold the command-line options into the config."""
-    from vtt.utils import check_amp_available
+    from vtt.utils.amp import check_amp_available
 
     if args.amp:
         check_amp_available()
@@ -64,13 +66,16 @@ def merge_args(cfg, args):
                                if s.get('type') != 'ReduceOnPlateauLR'] or None
         cfg.custom_hooks = [h for h in cfg.get('custom_hooks', [])
                             if 'EarlyStopping' not in h.get('type', '')]
+        for name, hook in list(cfg.default_hooks.items()):
+            if hook is not None and 'EarlyStopping' in str(hook.get('type', '')):
+                cfg.default_hooks[name] = None
     apply_runner_args(cfg, args)
     return cfg
 
 
 def main(argv=None):
     args = parse_args(argv)
-    from vtt.utils import register_all_modules
+    from vtt.setup_env import register_all_modules
     from vtt.utils.cli import user_errors
 
     register_all_modules(init_default_scope=False)

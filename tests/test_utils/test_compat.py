@@ -11,7 +11,7 @@ from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from vtt.utils import UnsafeCheckpointError, check_amp_available, safe_torch_load
-from vtt.utils.cli import AmpUnavailableError
+from vtt.utils.errors import AmpUnavailableError
 from vtt.utils.io import atomic_open
 
 

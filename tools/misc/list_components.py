@@ -123,7 +123,7 @@ def main(argv=None):
         print(f'error: {error}', file=sys.stderr)
         sys.exit(1)
 
-    from vtt.utils import register_all_modules
+    from vtt.setup_env import register_all_modules
 
     # Nothing is built here, so the default scope is left alone.
     register_all_modules(init_default_scope=False)

@@ -19,6 +19,8 @@ import sys
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
 import vtt  # noqa: E402,F401  (first: quiets third-party import noise)
+
+# isort: split
 from mmengine.config import Config, DictAction  # noqa: E402
 
 

@@ -16,7 +16,7 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
     """Build the model of ``config`` and load ``checkpoint`` (safely: see
     :mod:`vtt.utils.compat`). The checkpoint brings the training split's normalisation
     statistics and class weights with it. Returns the model in eval mode on ``device``."""
-    from vtt.utils import register_all_modules
+    from vtt.setup_env import register_all_modules
     register_all_modules()
     cfg = Config.fromfile(config) if isinstance(config, str) else config
     if cfg_options:

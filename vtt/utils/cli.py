@@ -1,33 +1,27 @@
 """Shared behaviour of the command-line tools: friendly errors instead of tracebacks."""
 import contextlib
 import os
+import os.path as osp
 import sys
 
-__all__ = ['user_errors']
+from .errors import VttUserError
+
+__all__ = ['user_errors', 'add_runner_args', 'apply_runner_args', 'drop_disabled_hooks']
 
 
 @contextlib.contextmanager
 def user_errors():
-    """Turn errors caused by the user's input (missing files or weights, malformed data,
-    unsafe checkpoints, unsupported options) into one ``error: ...`` line and exit status 1.
+    """Turn errors caused by the user's input (any :class:`vtt.utils.errors.VttUserError`:
+    malformed data, missing or mismatching weights, unsafe checkpoints, unsupported options;
+    and missing files) into one ``error: ...`` line and exit status 1.
     Set ``VTT_DEBUG=1`` to see the full traceback."""
-    from vtt.datasets import DataFormatError
-    from vtt.models.encoders import PretrainedWeightsNotFoundError
-    from vtt.utils.compat import UnsafeCheckpointError
-
-    expected = (FileNotFoundError, DataFormatError, PretrainedWeightsNotFoundError,
-                UnsafeCheckpointError, AmpUnavailableError)
     try:
         yield
-    except expected as error:
+    except (VttUserError, FileNotFoundError) as error:
         if os.environ.get('VTT_DEBUG'):
             raise
         print(f'error: {error}', file=sys.stderr)
         sys.exit(1)
-
-
-class AmpUnavailableError(RuntimeError):
-    """``--amp`` was asked for on a machine without a supported accelerator."""
 
 
 def add_runner_args(parser) -> None:
@@ -43,9 +37,24 @@ def add_runner_args(parser) -> None:
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
+def drop_disabled_hooks(cfg) -> None:
+    """Remove ``default_hooks`` entries set to None.
+
+    vtt's standard hooks are named entries of ``default_hooks`` (see
+    ``configs/_base_/default_runtime.py``), so a config switches one off with
+    ``default_hooks = dict(confusion_matrix=None)``; mmengine's Runner accepts None only for
+    its own hook names and asserts on others.
+    """
+    hooks = cfg.get('default_hooks')
+    if hooks:
+        mmengine_names = {'runtime_info', 'timer', 'sampler_seed', 'logger', 'param_scheduler',
+                          'checkpoint'}
+        for name in [k for k, v in hooks.items() if v is None and k not in mmengine_names]:
+            hooks.pop(name)
+
+
 def apply_runner_args(cfg, args) -> None:
     """Fold the shared options into ``cfg`` (and set up CPU distributed if asked)."""
-    import os.path as osp
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
@@ -54,6 +63,7 @@ def apply_runner_args(cfg, args) -> None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    drop_disabled_hooks(cfg)
     if args.launcher == 'pytorch':
-        from .compat import init_cpu_distributed
+        from .dist import init_cpu_distributed
         init_cpu_distributed(cfg)

@@ -1,7 +1,9 @@
 """Compatibility patches for mmengine 0.10.7 on current torch (>= 2.6).
 
-Everything vtt changes about mmengine's behaviour lives in this one module, each patch with a
-test in ``tests/test_utils/test_compat.py``:
+Everything vtt changes about mmengine's own behaviour lives in this one module, each patch with a
+test in ``tests/test_utils/test_compat.py``. (Helpers that work around mmengine without patching
+it live beside it: :mod:`vtt.utils.dist` for CPU distributed training, :mod:`vtt.utils.amp` for
+``--amp`` on CPU.)
 
 1. **Safe checkpoint loading.** torch >= 2.6 loads with ``weights_only=True`` by default, which
    rejects the globals mmengine puts in its checkpoints (``HistoryBuffer`` of the message hub,
@@ -15,13 +17,7 @@ test in ``tests/test_utils/test_compat.py``:
    let a crafted file call any method of any allowed class (``ndarray.tofile`` writes files), so
    instead the patched ``__getstate__`` leaves that table out (it lives on the class and is not
    state). Checkpoints written by unpatched mmengine therefore need ``getattr`` and are refused.
-2. **CPU distributed training.** mmengine's ``init_dist('pytorch')`` calls
-   ``torch.cuda.set_device`` and its default DDP wrapper passes ``device_ids=[LOCAL_RANK]``; both
-   fail on a machine without CUDA. :func:`init_cpu_distributed` initialises a gloo process group
-   itself (mmengine then skips its own init) and returns the ``model_wrapper_cfg`` to use.
-3. **AMP on CPU.** ``AmpOptimWrapper`` asserts a GPU with a message that does not say what to do;
-   :func:`check_amp_available` raises a clear error first.
-4. **Atomic writes.** mmengine's local file backend writes checkpoints (and ``last_checkpoint``)
+2. **Atomic writes.** mmengine's local file backend writes checkpoints (and ``last_checkpoint``)
    in place, so a crash mid-write leaves a truncated file. The patched ``put``/``put_text`` write
    a temporary file in the same directory and rename it over the target.
 """
@@ -29,19 +25,14 @@ import collections
 import os
 import pickle
 import re
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = [
-    'UnsafeCheckpointError', 'safe_torch_load', 'apply_mmengine_patches', 'check_amp_available',
-    'init_cpu_distributed', 'CHECKPOINT_SAFE_GLOBALS'
-]
+from .errors import UnsafeCheckpointError
 
-
-class UnsafeCheckpointError(RuntimeError):
-    """A checkpoint asked to unpickle a global that is not on vtt's allowlist."""
+__all__ = ['safe_torch_load', 'apply_mmengine_patches', 'CHECKPOINT_SAFE_GLOBALS']
 
 
 def _numpy_globals() -> list:
@@ -67,8 +58,8 @@ def _numpy_globals() -> list:
 
 
 def _mmengine_globals() -> list:
-    from mmengine.logging import HistoryBuffer
     from mmengine.config.config import ConfigDict
+    from mmengine.logging import HistoryBuffer
     return [HistoryBuffer, ConfigDict]
 
 
@@ -148,40 +139,3 @@ def apply_mmengine_patches() -> None:
 
     HistoryBuffer.__getstate__ = history_getstate
     _PATCHED = True
-
-
-def check_amp_available(device: Optional[str] = None) -> None:
-    """Raise a clear error when automatic mixed precision cannot run here.
-
-    mmengine's ``AmpOptimWrapper`` (what ``--amp`` selects) needs a CUDA/NPU/MLU device.
-    """
-    if device is None:
-        device = 'cuda' if torch.cuda.is_available() else 'cpu'
-    if device == 'cpu':
-        from .cli import AmpUnavailableError
-        raise AmpUnavailableError(
-            '--amp needs a CUDA GPU: mmengine\'s AmpOptimWrapper only runs on CUDA/NPU/MLU '
-            'devices and this machine has none (torch.cuda.is_available() is False). Run '
-            'without --amp on CPU; training in float32 gives the same results, only slower.')
-
-
-def init_cpu_distributed(cfg) -> None:
-    """Initialise ``torch.distributed`` with gloo on a machine without CUDA.
-
-    Reads the torchrun environment (``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``, ``MASTER_PORT``)
-    and sets ``cfg.model_wrapper_cfg`` to a DDP wrapper without ``device_ids``. Does nothing when
-    CUDA is available (mmengine's own NCCL path is used then) or the group is already up.
-    """
-    import torch.distributed as dist
-    if torch.cuda.is_available() or (dist.is_available() and dist.is_initialized()):
-        return
-    missing = [k for k in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT') if k not in os.environ]
-    if missing:
-        raise RuntimeError(f'--launcher pytorch needs the torchrun environment; missing {missing}. '
-                           'Start it with tools/dist_train.sh or `torchrun`.')
-    dist.init_process_group(
-        backend='gloo', rank=int(os.environ['RANK']), world_size=int(os.environ['WORLD_SIZE']))
-    wrapper = dict(cfg.get('model_wrapper_cfg') or {})
-    wrapper.setdefault('type', 'MMDistributedDataParallel')
-    wrapper['device_ids'] = None
-    cfg.model_wrapper_cfg = wrapper

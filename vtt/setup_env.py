@@ -1,7 +1,14 @@
+"""Register every vtt component and make ``'vtt'`` the default registry scope.
+
+This module sits above every vtt layer (it imports them all); nothing in vtt imports it except
+the entry points (tools, ``vtt.apis``, tests).
+"""
 import datetime
 import warnings
 
 from mmengine import DefaultScope
+
+__all__ = ['register_all_modules']
 
 
 def register_all_modules(init_default_scope: bool = True) -> None:
@@ -16,7 +23,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import vtt.evaluation  # noqa: F401
     import vtt.models  # noqa: F401
     import vtt.visualization  # noqa: F401
-    from .compat import apply_mmengine_patches
+    from vtt.utils.compat import apply_mmengine_patches
 
     apply_mmengine_patches()
 

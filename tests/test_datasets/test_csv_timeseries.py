@@ -164,3 +164,21 @@ def test_num_steps_too_large(small_crop_csv):
     with pytest.raises(ValueError, match='num_steps=40 but the series have 37 steps'):
         DATASETS.build(dict(type='CSVTimeSeriesDataset', data_file=small_crop_csv,
                             num_steps=40, id_column='sample_id'))
+
+
+def test_labels_sorted_numerically_and_integral_floats(tmp_path):
+    frame = _wide_frame(n=6)
+    frame['label'] = ['10', '9', 'x', '9', '10', '2.5']
+    parsed = load_timeseries_csv(_write(frame, tmp_path))
+    assert parsed['classes'] == ['2.5', '9', '10', 'x']
+    assert parsed['labels'].tolist() == [2, 1, 3, 1, 2, 0]
+    # pandas reads integer labels of a column with a blank cell as floats: "1.0" is class "1"
+    frame['label'] = [1, 2, 10, 1, None, 2]
+    path = _write(frame, tmp_path, 'floats.csv')
+    with pytest.raises(DataFormatError, match="line 6, column 'label': missing label"):
+        load_timeseries_csv(path)
+    frame.loc[4, 'label'] = 10
+    frame['label'] = frame['label'].astype(float)
+    parsed = load_timeseries_csv(_write(frame, tmp_path, 'floats.csv'))
+    assert parsed['classes'] == ['1', '2', '10']
+    assert parsed['labels'].tolist() == [0, 1, 2, 0, 2, 1]

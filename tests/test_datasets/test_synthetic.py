@@ -48,4 +48,4 @@ def test_synthetic_dataset_generates_file_once(tmp_path):
     mtime = path.stat().st_mtime_ns
     DATASETS.build(dict(type='SyntheticCropDataset', data_file=str(path), seed=5, split='test'))
     assert path.stat().st_mtime_ns == mtime
-    assert not [p for p in path.parent.iterdir() if p.name.startswith('.tmp')]
+    assert list(path.parent.iterdir()) == [path]  # no temporary file left behind

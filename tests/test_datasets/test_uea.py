@@ -89,10 +89,9 @@ def test_train_statistics_use_train_split_only():
 def test_japanese_vowels_unequal_length_padding():
     ds = _build(name='JapaneseVowels', split='trainval', pad_value=-9.0)
     X, _ = aeon_datasets.load_from_ts_file(ds.train_file)
-    Xt, _ = aeon_datasets.load_from_ts_file(ds.test_file)
     assert isinstance(X, list)
-    longest = max(x.shape[1] for x in X + Xt)
-    assert ds.max_length == longest == 29 and ds.num_variates == 12
+    longest = max(x.shape[1] for x in X)  # the TRAIN file's longest series
+    assert ds.max_length == longest == 26 and ds.num_variates == 12
     lengths = ds.mask.sum(dim=1).numpy()
     assert len(set(lengths.tolist())) > 1  # masks differ
     for i in (0, 1, 100):
@@ -105,7 +104,12 @@ def test_japanese_vowels_unequal_length_padding():
     stats = _build(name='JapaneseVowels', split='train', pad_value=1e6).train_statistics()
     assert np.all(np.abs(stats['mean']) < 10)
     batch = default_collate([ds[i] for i in range(3)])
-    assert batch['inputs'].shape == (3, 12, 29) and batch['data_samples']['mask'].shape == (3, 29)
+    assert batch['inputs'].shape == (3, 12, 26) and batch['data_samples']['mask'].shape == (3, 26)
+    # The TEST file has longer series (up to 29 steps): the test split keeps them whole.
+    test = _build(name='JapaneseVowels', split='test')
+    Xt, _ = aeon_datasets.load_from_ts_file(ds.test_file)
+    assert test.max_length == max(x.shape[1] for x in Xt) == 29
+    assert test.mask.sum(dim=1).tolist() == [x.shape[1] for x in Xt]
 
 
 def test_max_length_truncates():
@@ -143,11 +147,36 @@ def test_data_root_folder(tmp_path):
     train = _build(name='Toy', data_root=str(tmp_path), split='trainval')
     test = _build(name='Toy', data_root=str(tmp_path), split='test')
     assert train.classes == ['2', '9', '10']
-    assert train.max_length == test.max_length == 6
+    assert (train.max_length, test.max_length) == (5, 6)
     assert train.labels.tolist() == [2, 0, 1] * 4
     assert test.labels.tolist() == [0, 1] * 3
     np.testing.assert_allclose(train[1]['inputs'][:, :3].numpy(), series[1].astype(np.float32))
-    assert train[1]['data_samples']['mask'].tolist() == [True] * 3 + [False] * 3
+    assert train[1]['data_samples']['mask'].tolist() == [True] * 3 + [False] * 2
+
+
+def test_default_max_length_from_train_file_test_not_truncated(tmp_path):
+    """TEST series longer than every TRAIN series: the training splits use the TRAIN length,
+    the test split keeps every test step; an explicit max_length applies to every split."""
+    train_series = _toy_series(8, lengths=(4, 3))
+    test_series = _toy_series(4, lengths=(7, 2, 5), seed=1)
+    _write_ts(tmp_path, 'Long', '_TRAIN', train_series, ['a', 'b'] * 4)
+    _write_ts(tmp_path, 'Long', '_TEST', test_series, ['a', 'b'] * 2)
+    for split in ('train', 'val', 'trainval'):
+        ds = _build(name='Long', data_root=str(tmp_path), split=split)
+        assert ds.data.shape[-1] == ds.metainfo['max_length'] == 4
+    test = _build(name='Long', data_root=str(tmp_path), split='test')
+    assert test.data.shape[-1] == test.metainfo['max_length'] == 7
+    assert test.mask.sum(dim=1).tolist() == [7, 2, 5, 7]
+    np.testing.assert_allclose(test[0]['inputs'].numpy(), test_series[0].astype(np.float32))
+    np.testing.assert_allclose(test[2]['inputs'][:, :5].numpy(),
+                               test_series[2].astype(np.float32))
+    # The statistics are the training split's whatever the split's length.
+    for key, value in test.train_statistics().items():
+        np.testing.assert_array_equal(value, ds.train_statistics()[key])
+    for split in ('trainval', 'test'):
+        short = _build(name='Long', data_root=str(tmp_path), split=split, max_length=3)
+        assert short.data.shape[-1] == short.metainfo['max_length'] == 3
+    assert short.mask.sum(dim=1).tolist() == [3, 2, 3, 3]
 
 
 def test_too_small_class_falls_back_with_warning(tmp_path):
@@ -156,6 +185,14 @@ def test_too_small_class_falls_back_with_warning(tmp_path):
     with pytest.warns(UserWarning, match='unstratified'):
         val = _build(name='Tiny', data_root=str(tmp_path), split='val')
     assert len(val) == 2
+
+
+def test_no_training_case_left(tmp_path):
+    _write_ts(tmp_path, 'Two', '_TRAIN', _toy_series(2), ['a', 'b'])
+    _write_ts(tmp_path, 'Two', '_TEST', _toy_series(2), ['a', 'b'])
+    with pytest.raises(DataFormatError, match=r"Two_TRAIN\.ts \(dataset 'Two'\): cannot split 2 "
+                       'training cases with val_ratio=0.6: no case left for training'):
+        _build(name='Two', data_root=str(tmp_path), split='test', val_ratio=0.6)
 
 
 def test_missing_file(tmp_path):

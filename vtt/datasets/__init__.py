@@ -1,10 +1,20 @@
-from .csv_timeseries import (CSVTimeSeriesDataset, DataFormatError, load_timeseries_csv,
-                             stratified_split)
-from .har import HARPtDataset
+from vtt.utils.errors import DataFormatError
+
+from .base import (
+                   BaseTimeSeriesDataset,
+                   encode_labels,
+                   load_once,
+                   sort_class_labels,
+                   stratified_split,
+)
+from .csv_timeseries import CSVTimeSeriesDataset, load_timeseries_csv
 from .synthetic_crop import SyntheticCropDataset
-from .uea import UEADataset, bundled_uea_names
+from .tstcc import HARPtDataset, TSTCCDataset, load_pt_split
+from .uea import UEADataset, bundled_uea_names, load_ts_file
 
 __all__ = [
-    'CSVTimeSeriesDataset', 'SyntheticCropDataset', 'DataFormatError', 'load_timeseries_csv',
-    'stratified_split', 'UEADataset', 'bundled_uea_names', 'HARPtDataset'
+    'BaseTimeSeriesDataset', 'CSVTimeSeriesDataset', 'SyntheticCropDataset', 'UEADataset',
+    'TSTCCDataset', 'HARPtDataset', 'DataFormatError', 'load_once', 'sort_class_labels',
+    'encode_labels', 'stratified_split', 'load_timeseries_csv', 'load_ts_file', 'load_pt_split',
+    'bundled_uea_names'
 ]

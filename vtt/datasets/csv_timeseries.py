@@ -19,19 +19,23 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.model_selection import train_test_split
-from torch.utils.data import Dataset
 
 from vtt.registry import DATASETS
+from vtt.utils.errors import DataFormatError
 
-__all__ = ['CSVTimeSeriesDataset', 'DataFormatError', 'stratified_split', 'load_timeseries_csv']
+from .base import (
+    BaseTimeSeriesDataset,
+    encode_labels,
+    load_once,
+    sort_class_labels,
+    stratified_split,
+)
+
+# DataFormatError is re-exported for code that imported it from here.
+__all__ = ['CSVTimeSeriesDataset', 'DataFormatError', 'load_timeseries_csv']
 
 SPLITS = ('train', 'val', 'test', 'all')
 _WIDE_COLUMN = re.compile(r'^(?P<variate>.+?)_(?P<step>\d+)$')
-
-
-class DataFormatError(ValueError):
-    """The data file does not follow the documented contract; the message says where."""
 
 
 def _csv_line(row_index: int) -> int:
@@ -152,6 +156,8 @@ def _parse_long(frame, path, label_column, id_column, sample_column, step_column
 
 def _encode_labels(raw: np.ndarray, path: str, label_column: str,
                    classes: Optional[Sequence]) -> Tuple[np.ndarray, List[str]]:
+    """Class indices ``[N]`` of the raw labels and the class names (default:
+    :func:`sort_class_labels` of the labels)."""
     missing = pd.isna(raw)
     if missing.any():
         row = int(np.flatnonzero(missing)[0])
@@ -161,18 +167,13 @@ def _encode_labels(raw: np.ndarray, path: str, label_column: str,
     # Integral floats (pandas reads "1" as 1.0 in a column with blanks) print as "1".
     as_text = np.array([t[:-2] if t.endswith('.0') and t[:-2].lstrip('-').isdigit() else t
                         for t in as_text])
-    if classes is None:
-        unique = sorted(set(as_text.tolist()),
-                        key=lambda t: (0, int(t), t) if t.lstrip('-').isdigit() else (1, 0, t))
-        classes = unique
-    classes = [str(c) for c in classes]
-    index = {c: i for i, c in enumerate(classes)}
-    unknown = [i for i, t in enumerate(as_text) if t not in index]
-    if unknown:
-        row = unknown[0]
-        raise DataFormatError(f'{path}, line {_csv_line(row)}, column {label_column!r}: unknown '
-                              f'label {str(as_text[row])!r}; known classes are {classes}')
-    return np.array([index[t] for t in as_text], dtype=np.int64), classes
+    classes = sort_class_labels(as_text) if classes is None else [str(c) for c in classes]
+
+    def unknown(row: int, label: str) -> str:
+        return (f'{path}, line {_csv_line(row)}, column {label_column!r}: unknown label '
+                f'{label!r}; known classes are {classes}')
+
+    return encode_labels(as_text.tolist(), classes, unknown), classes
 
 
 def load_timeseries_csv(path: str,
@@ -238,56 +239,8 @@ def load_timeseries_csv(path: str,
     return dict(data=data, labels=labels, classes=classes, variates=names, steps=steps)
 
 
-def stratified_split(labels: np.ndarray,
-                     ratios: Sequence[float] = (0.72, 0.08, 0.2),
-                     seed: int = 42) -> Dict[str, np.ndarray]:
-    """Seeded stratified train/val/test indices.
-
-    The test part is split off first (``ceil(ratio * N)`` samples), then validation from the
-    rest, both with ``random_state=seed``; for 5557 samples and (0.72, 0.08, 0.2) this gives
-    4000 / 445 / 1112 as in the seed report.
-    """
-    ratios = tuple(float(r) for r in ratios)
-    if len(ratios) != 3 or min(ratios) < 0 or abs(sum(ratios) - 1) > 1e-6:
-        raise ValueError(f'split ratios must be three non-negative numbers summing to 1, got '
-                         f'{ratios}')
-    n = len(labels)
-    indices = np.arange(n)
-    n_test = int(np.ceil(ratios[2] * n)) if ratios[2] > 0 else 0
-    n_val = int(np.ceil(ratios[1] * n)) if ratios[1] > 0 else 0
-    if n_test >= n:
-        rest, test = indices[:0], indices
-    elif n_test:
-        rest, test = train_test_split(indices, test_size=n_test, stratify=labels, random_state=seed)
-    else:
-        rest, test = indices, indices[:0]
-    if n_val >= len(rest):
-        train, val = rest[:0], rest
-    elif n_val:
-        train, val = train_test_split(rest, test_size=n_val, stratify=labels[rest],
-                                      random_state=seed)
-    else:
-        train, val = rest, rest[:0]
-    return dict(train=np.sort(train), val=np.sort(val), test=np.sort(test), all=indices)
-
-
-_CACHE: 'OrderedDict[tuple, dict]' = OrderedDict()
-
-
-def _load_cached(path: str, **kwargs) -> dict:
-    """Parse each file once per process (train/val/test datasets read the same file)."""
-    stat = os.stat(path) if os.path.isfile(path) else None
-    key = (os.path.abspath(path), stat and stat.st_mtime_ns, stat and stat.st_size,
-           tuple(sorted((k, repr(v)) for k, v in kwargs.items())))
-    if key not in _CACHE:
-        _CACHE[key] = load_timeseries_csv(path, **kwargs)
-        while len(_CACHE) > 4:
-            _CACHE.popitem(last=False)
-    return _CACHE[key]
-
-
 @DATASETS.register_module()
-class CSVTimeSeriesDataset(Dataset):
+class CSVTimeSeriesDataset(BaseTimeSeriesDataset):
     """Time-series classification dataset read from a CSV file (wide or long layout).
 
     Args:
@@ -300,11 +253,14 @@ class CSVTimeSeriesDataset(Dataset):
         id_column (str, optional): A sample id column to ignore in the wide layout.
         sample_column, step_column (str): Columns of the long layout.
         variates (list[str], optional): Variates to use, in this order (default: all).
-        classes (list, optional): Class names in index order (default: sorted labels).
+        classes (list, optional): Class names in index order (default: the labels in
+            :func:`vtt.datasets.sort_class_labels` order).
         split_ratios (tuple): train/val/test fractions. Defaults to (0.72, 0.08, 0.2).
-        split_seed (int): ``random_state`` of the stratified split. Defaults to 42.
+        split_seed (int): ``random_state`` of the stratified split
+            (:func:`vtt.datasets.stratified_split`). Defaults to 42.
 
-    Items are dicts ``inputs: float32 [V, T]`` and ``data_samples: {label, index}``.
+    Items are dicts ``inputs: float32 [V, T]`` and
+    ``data_samples: {label: int64 [], index: int (sample row in the file)}``.
     """
 
     def __init__(self,
@@ -325,9 +281,9 @@ class CSVTimeSeriesDataset(Dataset):
         self.data_file = str(data_file)
         self.split = split
         self._prepare_file()
-        parsed = _load_cached(
-            self.data_file, layout=layout, label_column=label_column, id_column=id_column,
-            sample_column=sample_column, step_column=step_column,
+        parsed = load_once(
+            load_timeseries_csv, self.data_file, layout=layout, label_column=label_column,
+            id_column=id_column, sample_column=sample_column, step_column=step_column,
             variates=None if variates is None else list(variates),
             classes=None if classes is None else list(classes))
         data = parsed['data']
@@ -365,21 +321,8 @@ class CSVTimeSeriesDataset(Dataset):
         return dict(classes=list(self.classes), variates=list(self.variates),
                     num_steps=self.num_steps, data_file=self.data_file)
 
-    def train_statistics(self) -> dict:
-        """Statistics of the *training* split, whatever split this dataset serves.
-
-        Returns:
-            dict: ``mean`` and ``std`` per variate ``[V]`` (over samples and steps) and
-            ``class_counts`` ``[C]``.
-        """
-        train = self._all_data[self._splits['train']]
-        counts = np.bincount(self._all_labels[self._splits['train']], minlength=len(self.classes))
-        return dict(mean=train.mean(axis=(0, 2)), std=train.std(axis=(0, 2)),
-                    class_counts=counts.astype(np.int64))
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def __getitem__(self, idx: int) -> dict:
-        return dict(inputs=self.data[idx],
-                    data_samples=dict(label=self.labels[idx], index=int(self.indices[idx])))
+    def _train_arrays(self) -> Tuple[np.ndarray, np.ndarray, None]:
+        """The ``'train'`` split, float32 as served (the statistics are accumulated in float32,
+        as they always were for CSV data)."""
+        train = self._splits['train']
+        return self._all_data[train], self._all_labels[train], None

@@ -1,6 +1,7 @@
 import os
 
 from vtt.registry import DATASETS
+
 from .csv_timeseries import CSVTimeSeriesDataset
 from .synthetic import write_crop_phenology_csv
 

@@ -12,26 +12,31 @@ selection).
 
 Series may be univariate or multivariate and of equal or unequal length. Every series is padded
 at the end (or truncated) to ``max_length`` steps with ``pad_value``; a boolean mask marks the
-valid steps. Items are ``inputs: float32 [V, T]`` in raw units and
+valid steps. By default ``max_length`` is the longest series of the TRAIN file, and the test
+split is padded to the longest TEST series where that is longer, so no test step is dropped.
+Items are ``inputs: float32 [V, T]`` in raw units and
 ``data_samples: {label: int64 [], index: int, mask: bool [T]}``, so mmengine's
 ``default_collate`` gives ``inputs [B, V, T]`` and ``mask [B, T]``.
 """
 import glob
 import os
-import warnings
-from collections import OrderedDict
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
-from sklearn.model_selection import train_test_split
-from torch.utils.data import Dataset
 
 from vtt.registry import DATASETS
-from .csv_timeseries import DataFormatError
+from vtt.utils.errors import DataFormatError
 
-__all__ = ['UEADataset', 'bundled_uea_names', 'bundled_uea_root', 'load_ts_file',
-           'sort_class_labels']
+from .base import (
+    BaseTimeSeriesDataset,
+    encode_labels,
+    load_once,
+    sort_class_labels,
+    stratified_split,
+)
+
+__all__ = ['UEADataset', 'bundled_uea_names', 'bundled_uea_root', 'load_ts_file']
 
 UEA_SPLITS = ('train', 'val', 'trainval', 'test')
 
@@ -94,19 +99,6 @@ def bundled_uea_names() -> List[str]:
     return sorted(_bundled_problems())
 
 
-def sort_class_labels(labels: Sequence[str]) -> List[str]:
-    """Sorted unique labels; numeric strings (``'1'``, ``'10'``, ``'2.0'``) sort numerically and
-    come before non-numeric ones."""
-
-    def key(text):
-        try:
-            return (0, float(text), text)
-        except ValueError:
-            return (1, 0.0, text)
-
-    return sorted(set(str(t) for t in labels), key=key)
-
-
 def load_ts_file(path: str) -> dict:
     """Read a classification ``.ts`` file with aeon's loader.
 
@@ -152,23 +144,6 @@ def load_ts_file(path: str) -> dict:
     return dict(series=series, labels=labels, meta=meta)
 
 
-_CACHE: 'OrderedDict[tuple, dict]' = OrderedDict()
-
-
-def _load_cached(path: str) -> dict:
-    """Parse each .ts file once per process (train/val/test datasets read the same files).
-
-    The cached series are shared; callers must not modify them in place.
-    """
-    stat = os.stat(path) if os.path.isfile(path) else None
-    key = (os.path.abspath(path), stat and stat.st_mtime_ns, stat and stat.st_size)
-    if key not in _CACHE:
-        _CACHE[key] = load_ts_file(path)
-        while len(_CACHE) > 8:
-            _CACHE.popitem(last=False)
-    return _CACHE[key]
-
-
 def _fill_nan_1d(values: np.ndarray) -> np.ndarray:
     """Forward fill then backward fill the NaNs of a 1-D array (all-NaN stays NaN)."""
     valid = ~np.isnan(values)
@@ -210,16 +185,18 @@ def _check_finite(series: List[np.ndarray], path: str, name: str, file_split: st
     return out
 
 
-def _pad(series: List[np.ndarray], max_length: int,
-         pad_value: float) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _pad(series: List[np.ndarray],
+         max_length: int,
+         pad_value: float,
+         dtype: type = np.float32) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pad at the end / truncate to ``max_length``.
 
     Returns:
-        tuple: ``data`` float32 ``[N, V, T]``, ``mask`` bool ``[N, T]``, ``lengths`` int64 ``[N]``
-        (valid steps after truncation).
+        tuple: ``data`` ``[N, V, T]`` of ``dtype``, ``mask`` bool ``[N, T]``, ``lengths`` int64
+        ``[N]`` (valid steps after truncation).
     """
     n, v = len(series), series[0].shape[0]
-    data = np.full((n, v, max_length), pad_value, dtype=np.float32)
+    data = np.full((n, v, max_length), pad_value, dtype=dtype)
     mask = np.zeros((n, max_length), dtype=bool)
     lengths = np.zeros(n, dtype=np.int64)
     for i, x in enumerate(series):
@@ -230,30 +207,8 @@ def _pad(series: List[np.ndarray], max_length: int,
     return data, mask, lengths
 
 
-def _train_val_split(labels: np.ndarray, val_ratio: float, seed: int,
-                     where: str) -> Tuple[np.ndarray, np.ndarray]:
-    """Seeded stratified split of the TRAIN file; unstratified (with a warning) when a class is
-    too small to stratify."""
-    indices = np.arange(len(labels))
-    if val_ratio == 0:
-        return indices, indices[:0]
-    try:
-        train, val = train_test_split(indices, test_size=val_ratio, stratify=labels,
-                                      random_state=seed)
-    except ValueError as error:
-        warnings.warn(f'{where}: cannot stratify the train/val split (val_ratio={val_ratio}) '
-                      f'({error}); using an unstratified split with seed {seed} instead',
-                      UserWarning, stacklevel=3)
-        try:
-            train, val = train_test_split(indices, test_size=val_ratio, random_state=seed)
-        except ValueError as error2:
-            raise DataFormatError(f'{where}: cannot split {len(labels)} training cases with '
-                                  f'val_ratio={val_ratio}: {error2}') from None
-    return np.sort(train), np.sort(val)
-
-
 @DATASETS.register_module()
-class UEADataset(Dataset):
+class UEADataset(BaseTimeSeriesDataset):
     """A UEA/UCR classification problem read from ``<name>_TRAIN.ts`` / ``<name>_TEST.ts``.
 
     Args:
@@ -263,9 +218,14 @@ class UEADataset(Dataset):
         split (str): ``'train'``, ``'val'`` (seeded stratified split of the TRAIN file),
             ``'trainval'`` (the whole TRAIN file) or ``'test'`` (the TEST file).
         val_ratio (float): Fraction of the TRAIN file held out as ``'val'``. Defaults to 0.2.
-        split_seed (int): ``random_state`` of the train/val split. Defaults to 42.
-        max_length (int, optional): Steps every series is padded (at the end) or truncated to.
-            Defaults to the longest series over the TRAIN and TEST files.
+        split_seed (int): ``random_state`` of the train/val split
+            (:func:`vtt.datasets.stratified_split`; unstratified, with a warning, when a class
+            is too small). Defaults to 42.
+        max_length (int, optional): Steps every series of every split is padded (at the end)
+            or truncated to. ``None`` (the default) pads ``'train'``, ``'val'`` and
+            ``'trainval'`` to the longest series of the TRAIN file, and ``'test'`` to the
+            longest series of either file, so no test series is truncated (the mask marks the
+            valid steps). ``metainfo['max_length']`` is the length of this split.
         pad_value (float): Value of padded steps. Defaults to 0.0.
         fill_nan (bool): Missing values (``?``/``NaN`` in the file) are an error naming the
             dataset, file, sample and variate. With ``True`` they are forward-filled, then
@@ -307,8 +267,8 @@ class UEADataset(Dataset):
             if not os.path.isfile(path):
                 raise FileNotFoundError(self._missing_message(path, data_root))
 
-        train = _load_cached(self.train_file)
-        test = _load_cached(self.test_file)
+        train = load_once(load_ts_file, self.train_file)
+        test = load_once(load_ts_file, self.test_file)
         train_series = _check_finite(train['series'], self.train_file, self.name, 'TRAIN',
                                      fill_nan)
         test_series = _check_finite(test['series'], self.test_file, self.name, 'TEST', fill_nan)
@@ -318,28 +278,36 @@ class UEADataset(Dataset):
                                   f'the TRAIN file has {num_variates}')
 
         self.classes = sort_class_labels(train['labels'])
-        index = {c: i for i, c in enumerate(self.classes)}
-        for i, label in enumerate(test['labels']):
-            if label not in index:
-                raise DataFormatError(f'{self.test_file}: sample {i} has label {label!r}, which '
-                                      f'never occurs in {self.train_file}; TRAIN classes are '
-                                      f'{self.classes}')
-        self.num_variates = num_variates
-        longest = max(x.shape[1] for x in train_series + test_series)
-        self.max_length = int(max_length) if max_length is not None else longest
 
-        train_labels = np.array([index[t] for t in train['labels']], dtype=np.int64)
-        self._train_indices, self._val_indices = _train_val_split(
-            train_labels, self.val_ratio, split_seed,
-            f'{self.train_file} (dataset {self.name!r})')
+        def unseen(i: int, label: str) -> str:
+            return (f'{self.test_file}: sample {i} has label {label!r}, which never occurs in '
+                    f'{self.train_file}; TRAIN classes are {self.classes}')
+
+        train_labels = encode_labels(train['labels'], self.classes, unseen)
+        test_labels = encode_labels(test['labels'], self.classes, unseen)
+        self.num_variates = num_variates
+        # The training splits (and their statistics) use the TRAIN file's length; the test
+        # split may be longer so that no test step is dropped.
+        self._train_length = (int(max_length) if max_length is not None else max(
+            x.shape[1] for x in train_series))
+        if max_length is None and split == 'test':
+            self.max_length = max([self._train_length] + [x.shape[1] for x in test_series])
+        else:
+            self.max_length = self._train_length
+
+        where = f'{self.train_file} (dataset {self.name!r})'
+        splits = stratified_split(train_labels, (1 - self.val_ratio, self.val_ratio, 0),
+                                  split_seed, unstratified_fallback=True, where=where)
+        if len(splits['train']) == 0:  # needed by train_statistics() whatever the split
+            raise DataFormatError(f'{where}: cannot split {len(train_labels)} training cases '
+                                  f'with val_ratio={self.val_ratio}: no case left for training')
         if split == 'test':
-            series, labels = test_series, np.array([index[t] for t in test['labels']],
-                                                   dtype=np.int64)
+            series, labels = test_series, test_labels
             self.indices = np.arange(len(series))
         else:
             series, labels = train_series, train_labels
-            self.indices = dict(train=self._train_indices, val=self._val_indices,
-                                trainval=np.arange(len(series)))[split]
+            self.indices = dict(train=splits['train'], val=splits['val'],
+                                trainval=splits['all'])[split]
         if len(self.indices) == 0:
             raise DataFormatError(f'{self.train_file}: the {split} split is empty '
                                   f'(val_ratio={self.val_ratio}, {len(series)} cases)')
@@ -350,8 +318,8 @@ class UEADataset(Dataset):
         self.lengths = torch.from_numpy(lengths)
         self.labels = torch.from_numpy(labels[self.indices])
         # Kept for train_statistics(): the TRAIN series and labels of the 'train' split.
-        self._stat_series = [train_series[i] for i in self._train_indices]
-        self._stat_labels = train_labels[self._train_indices]
+        self._stat_series = [train_series[i] for i in splits['train']]
+        self._stat_labels = train_labels[splits['train']]
 
     def _resolve_root(self, data_root: Optional[str]) -> str:
         if data_root is not None:
@@ -378,25 +346,8 @@ class UEADataset(Dataset):
         return dict(classes=list(self.classes), num_variates=self.num_variates,
                     max_length=self.max_length, name=self.name)
 
-    def train_statistics(self) -> dict:
-        """Statistics of the ``'train'`` split, whatever split this dataset serves.
-
-        Only valid steps count (padding is ignored; steps beyond ``max_length`` too).
-
-        Returns:
-            dict: ``mean`` and ``std`` per variate ``[V]`` (over samples and valid steps) and
-            ``class_counts`` ``[C]``.
-        """
-        values = np.concatenate([x[:, :self.max_length] for x in self._stat_series], axis=1)
-        counts = np.bincount(self._stat_labels, minlength=len(self.classes))
-        return dict(mean=values.mean(axis=1).astype(np.float32),
-                    std=values.std(axis=1).astype(np.float32),
-                    class_counts=counts.astype(np.int64))
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def __getitem__(self, idx: int) -> dict:
-        return dict(inputs=self.data[idx],
-                    data_samples=dict(label=self.labels[idx], index=int(self.indices[idx]),
-                                      mask=self.mask[idx]))
+    def _train_arrays(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The ``'train'`` split in float64, at the training length (steps beyond an explicit
+        ``max_length`` do not count)."""
+        data, mask, _ = _pad(self._stat_series, self._train_length, self.pad_value, np.float64)
+        return data, self._stat_labels, mask

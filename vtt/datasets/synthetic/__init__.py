@@ -1,5 +1,4 @@
 """Deterministic synthetic data generators (clearly SYNTHETIC stand-ins for private data)."""
-from .crop_phenology import (CLASS_SIZES, VARIATES, generate_crop_phenology,
-                             write_crop_phenology_csv)
+from .crop_phenology import CLASS_SIZES, VARIATES, generate_crop_phenology, write_crop_phenology_csv
 
 __all__ = ['generate_crop_phenology', 'write_crop_phenology_csv', 'VARIATES', 'CLASS_SIZES']

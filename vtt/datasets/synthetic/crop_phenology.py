@@ -13,12 +13,12 @@ trade-off: classes 0 and 1 differ in green-up date (visible in the first 12 step
 2 and 3 green up at nearly the same time and differ mainly in season length, peak greenness and
 a late second growth, which only the full 37-step series shows.
 """
-import os
-import tempfile
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
+
+from vtt.utils.io import atomic_open
 
 __all__ = ['generate_crop_phenology', 'write_crop_phenology_csv', 'VARIATES', 'CLASS_SIZES']
 
@@ -116,18 +116,11 @@ def generate_crop_phenology(seed: int = 2018,
 
 
 def write_crop_phenology_csv(path: str, seed: int = 2018, **kwargs) -> str:
-    """Write :func:`generate_crop_phenology` to ``path`` atomically (temp file + rename), so a
-    reader never sees half a file. Returns ``path``."""
+    """Write :func:`generate_crop_phenology` to ``path`` atomically
+    (:func:`vtt.utils.io.atomic_open`: temp file, fsync, rename), so a reader never sees half a
+    file; missing folders are created. ``kwargs`` go to :func:`generate_crop_phenology`.
+    Returns ``path``."""
     frame = generate_crop_phenology(seed=seed, **kwargs)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.tmp-', suffix='.csv', dir=directory)
-    try:
-        with os.fdopen(fd, 'w') as handle:
-            frame.to_csv(handle, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_open(path, 'w', newline='') as handle:
+        frame.to_csv(handle, index=False)
     return path

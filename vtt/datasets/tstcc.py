@@ -1,5 +1,8 @@
 """Pre-split time-series classification data in the TS-TCC ``.pt`` layout (HAR, Epilepsy, ...).
 
+:class:`TSTCCDataset` reads any folder in this layout; ``HARPtDataset`` is a registry alias of
+it kept for configs written before the rename.
+
 ``data_root`` holds ``train.pt``, ``val.pt`` and ``test.pt``; each is a dict saved with
 ``torch.save`` with
 
@@ -13,17 +16,18 @@ that would run code when unpickled is refused. Items follow :class:`vtt.datasets
 (the mask is all True: the layout has equal-length series).
 """
 import os
-from collections import OrderedDict
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
 
 from vtt.registry import DATASETS
-from .csv_timeseries import DataFormatError
+from vtt.utils.compat import safe_torch_load
+from vtt.utils.errors import DataFormatError, UnsafeCheckpointError
 
-__all__ = ['HARPtDataset', 'load_pt_split']
+from .base import BaseTimeSeriesDataset, encode_labels, load_once, sort_class_labels
+
+__all__ = ['TSTCCDataset', 'HARPtDataset', 'load_pt_split']
 
 PT_SPLITS = ('train', 'val', 'test')
 
@@ -53,7 +57,6 @@ def load_pt_split(path: str, channels_last: bool = False) -> dict:
         DataFormatError: missing keys, wrong shapes, non-finite values; the message names the
             file.
     """
-    from vtt.utils.compat import UnsafeCheckpointError, safe_torch_load
     path = str(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f'data file not found: {path}. The TS-TCC layout needs '
@@ -114,24 +117,12 @@ def load_pt_split(path: str, channels_last: bool = False) -> dict:
     return dict(samples=np.ascontiguousarray(samples), labels=labels.astype(np.int64))
 
 
-_CACHE: 'OrderedDict[tuple, dict]' = OrderedDict()
-
-
-def _load_cached(path: str, channels_last: bool) -> dict:
-    """Parse each file once per process (train/val/test datasets read the same train.pt)."""
-    stat = os.stat(path) if os.path.isfile(path) else None
-    key = (os.path.abspath(path), stat and stat.st_mtime_ns, stat and stat.st_size,
-           bool(channels_last))
-    if key not in _CACHE:
-        _CACHE[key] = load_pt_split(path, channels_last=channels_last)
-        while len(_CACHE) > 6:
-            _CACHE.popitem(last=False)
-    return _CACHE[key]
-
-
 @DATASETS.register_module()
-class HARPtDataset(Dataset):
+class TSTCCDataset(BaseTimeSeriesDataset):
     """A pre-split dataset in the TS-TCC layout: ``train.pt`` / ``val.pt`` / ``test.pt``.
+
+    ``HARPtDataset`` is an alias of this class in ``DATASETS`` (its name when it was written for
+    HAR); new configs should use ``type='TSTCCDataset'``.
 
     Args:
         data_root (str): Folder holding the three ``.pt`` files.
@@ -139,8 +130,9 @@ class HARPtDataset(Dataset):
         channels_last (bool): ``samples`` are stored ``[N, T, C]`` instead of ``[N, C, T]``.
             Defaults to False.
         classes (list[str], optional): Class names in index order; the labels must then be
-            integers in ``[0, len(classes))``. By default the classes are the sorted unique
-            labels of ``train.pt`` (as strings) and labels are mapped to their position.
+            integers in ``[0, len(classes))``. By default the classes are the unique labels of
+            ``train.pt`` as strings, sorted numerically (:func:`vtt.datasets.sort_class_labels`),
+            and labels are mapped to their position.
         name (str, optional): Dataset name for ``metainfo`` (default: the folder name).
 
     Every file must have the variates and length of ``train.pt``. Items are dicts
@@ -158,13 +150,14 @@ class HARPtDataset(Dataset):
             raise ValueError(f'split must be one of {PT_SPLITS}, got {split!r}')
         self.data_root = str(data_root)
         self.split = split
-        self.channels_last = channels_last
+        self.channels_last = channels_last = bool(channels_last)
         self.name = name if name is not None else os.path.basename(
             os.path.normpath(os.path.abspath(self.data_root)))
         self.train_file = os.path.join(self.data_root, 'train.pt')
         self.data_file = os.path.join(self.data_root, f'{split}.pt')
-        train = _load_cached(self.train_file, channels_last)
-        current = train if split == 'train' else _load_cached(self.data_file, channels_last)
+        train = load_once(load_pt_split, self.train_file, channels_last=channels_last)
+        current = train if split == 'train' else load_once(
+            load_pt_split, self.data_file, channels_last=channels_last)
         _, num_variates, length = train['samples'].shape
         if current['samples'].shape[1:] != (num_variates, length):
             layout = '[N, T, C]' if channels_last else '[N, C, T]'
@@ -174,18 +167,17 @@ class HARPtDataset(Dataset):
                 f'(channels_last={channels_last}); all splits must match')
 
         if classes is None:
-            raw = np.unique(train['labels'])
-            self.classes = [str(v) for v in raw.tolist()]
-            mapping = {int(v): i for i, v in enumerate(raw.tolist())}
+            self.classes = sort_class_labels(train['labels'].tolist())
+            self._label_values = list(self.classes)
         else:
             self.classes = [str(c) for c in classes]
-            mapping = {i: i for i in range(len(self.classes))}
-        self._mapping = mapping
+            self._label_values = [str(i) for i in range(len(self.classes))]
         self.num_variates = int(num_variates)
         self.max_length = int(length)
         self.data = torch.from_numpy(current['samples'])
         self.labels = torch.from_numpy(self._encode(current['labels'], self.data_file))
-        self.mask = torch.ones(self.max_length, dtype=torch.bool)
+        self.indices = np.arange(len(self.labels))
+        self.mask = torch.ones(len(self.labels), self.max_length, dtype=torch.bool)
         self._train_samples = train['samples']
         self._train_labels = self._encode(train['labels'], self.train_file)
 
@@ -194,36 +186,24 @@ class HARPtDataset(Dataset):
         return (shape[0], shape[2], shape[1]) if self.channels_last else tuple(shape)
 
     def _encode(self, labels: np.ndarray, path: str) -> np.ndarray:
-        out = np.empty(len(labels), dtype=np.int64)
-        for i, value in enumerate(labels.tolist()):
-            if value not in self._mapping:
-                known = sorted(self._mapping)
-                raise DataFormatError(f'{path}: sample {i} has label {value}, which is not a '
-                                      f'known class label {known} (classes: {self.classes})')
-            out[i] = self._mapping[value]
-        return out
+        """Class indices ``[N]`` of the integer labels of ``path``."""
+
+        def unknown(i: int, label: str) -> str:
+            known = [int(v) for v in self._label_values]
+            return (f'{path}: sample {i} has label {label}, which is not a known class label '
+                    f'{known} (classes: {self.classes})')
+
+        return encode_labels(labels.tolist(), self._label_values, unknown)
 
     @property
     def metainfo(self) -> dict:
         return dict(classes=list(self.classes), num_variates=self.num_variates,
                     max_length=self.max_length, name=self.name)
 
-    def train_statistics(self) -> dict:
-        """Statistics of ``train.pt``, whatever split this dataset serves.
+    def _train_arrays(self) -> Tuple[np.ndarray, np.ndarray, None]:
+        """All of ``train.pt`` in float64 (equal-length series, no padding)."""
+        return self._train_samples.astype(np.float64), self._train_labels, None
 
-        Returns:
-            dict: ``mean`` and ``std`` per variate ``[V]`` (over samples and steps) and
-            ``class_counts`` ``[C]``.
-        """
-        train = self._train_samples.astype(np.float64)
-        counts = np.bincount(self._train_labels, minlength=len(self.classes))
-        return dict(mean=train.mean(axis=(0, 2)).astype(np.float32),
-                    std=train.std(axis=(0, 2)).astype(np.float32),
-                    class_counts=counts.astype(np.int64))
 
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, idx: int) -> dict:
-        return dict(inputs=self.data[idx],
-                    data_samples=dict(label=self.labels[idx], index=int(idx), mask=self.mask))
+# Alias: the class's name when it was written for HAR, kept so that existing configs build.
+HARPtDataset = DATASETS.register_module(name='HARPtDataset', module=TSTCCDataset)

@@ -3,7 +3,7 @@ import pytest
 import torch
 from mmengine.dataset import default_collate
 
-from vtt.datasets import DataFormatError
+from vtt.datasets import DataFormatError, HARPtDataset, TSTCCDataset
 from vtt.registry import DATASETS
 
 SIZES = dict(train=12, val=6, test=6)
@@ -28,7 +28,7 @@ def _write_all(folder, **kwargs):
 
 
 def _build(**kwargs):
-    return DATASETS.build(dict(type='HARPtDataset', **kwargs))
+    return DATASETS.build(dict(type='TSTCCDataset', **kwargs))
 
 
 def test_load_splits_and_items(tmp_path):
@@ -105,3 +105,20 @@ def test_unknown_label_in_test(tmp_path):
     _write_split(tmp_path, 'test', 6, labels=torch.tensor([0, 1, 2, 3, 0, 1]))
     with pytest.raises(DataFormatError, match=r'test\.pt: sample 3 has label 3'):
         _build(data_root=str(tmp_path), split='test')
+
+
+def test_numeric_label_order(tmp_path):
+    """Classes follow sort_class_labels: numeric order, not text order."""
+    for split, n in SIZES.items():
+        _write_split(tmp_path, split, n, labels=torch.tensor([10, -1, 2] * (n // 3)))
+    ds = _build(data_root=str(tmp_path), split='val')
+    assert ds.classes == ['-1', '2', '10']
+    assert ds.labels.tolist() == [2, 0, 1] * 2
+    assert ds.train_statistics()['class_counts'].tolist() == [4, 4, 4]
+
+
+def test_har_alias_builds(tmp_path):
+    _write_all(tmp_path)
+    ds = DATASETS.build(dict(type='HARPtDataset', data_root=str(tmp_path), split='val'))
+    assert isinstance(ds, TSTCCDataset) and len(ds) == SIZES['val']
+    assert HARPtDataset is TSTCCDataset

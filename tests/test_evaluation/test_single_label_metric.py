@@ -19,12 +19,29 @@ def test_hand_computed_metrics():
     assert results['cls/confusion_matrix'] == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
 
 
-def test_absent_class_counts_in_macro_average():
+def test_absent_class_does_not_count_in_macro_average():
+    # perfect predictions on 2 of 3 classes, the third absent and never predicted: 1.0, not
+    # the 0.667 of averaging an undefined F1 as 0
     metric = METRICS.build(dict(type='SingleLabelMetric', num_classes=3, prefix='val'))
     metric.process(None, [dict(pred_label=0, gt_label=0), dict(pred_label=1, gt_label=1)])
     results = metric.evaluate(2)
-    assert results['val/macro_f1'] == pytest.approx(2 / 3)
+    assert results['val/macro_f1'] == pytest.approx(1.0)
     assert results['val/confusion_matrix'][2] == [0, 0, 0]
+    # a class that is predicted but absent from the ground truth does count (F1 = 0)
+    metric = METRICS.build(dict(type='SingleLabelMetric', num_classes=3))
+    metric.process(None, [dict(pred_label=0, gt_label=0), dict(pred_label=2, gt_label=1)])
+    results = metric.evaluate(2)
+    assert results['cls/macro_f1'] == pytest.approx((1.0 + 0.0 + 0.0) / 3)
+
+
+def test_class_count_fallback_uses_the_gathered_results():
+    # without num_classes or dataset classes the count comes from the largest label of ALL
+    # ranks' results: compute_metrics gets the gathered list, self.results is this rank's
+    metric = METRICS.build(dict(type='SingleLabelMetric'))
+    metric.results = [(0, 0, None)]  # this rank saw only class 0
+    gathered = [(0, 0, None), (3, 3, None), (1, 1, None)]
+    results = metric.compute_metrics(gathered)
+    assert len(results['confusion_matrix']) == 4 and 'f1_3' in results
 
 
 def test_needs_ground_truth():

@@ -13,6 +13,11 @@ __all__ = ['SingleLabelMetric']
 class SingleLabelMetric(BaseMetric):
     """Accuracy, macro-F1, per-class F1 and the confusion matrix of single-label predictions.
 
+    Macro-F1 averages the F1 of the classes that occur in the ground truth or in the
+    predictions: a class that is absent from the evaluated split and never predicted has no
+    defined F1 and does not count (counting it as 0 would cap perfect predictions on 2 of 3
+    classes at 0.667). Its per-class entry ``cls/f1_<class>`` is reported as 0.
+
     Expects the model's ``predict`` outputs: dicts with ``pred_label`` and ``gt_label``.
     Results (with the default prefix ``cls``): ``cls/accuracy``, ``cls/macro_f1``,
     ``cls/f1_<class>`` per class and ``cls/confusion_matrix`` (rows = true class, columns =
@@ -43,24 +48,28 @@ class SingleLabelMetric(BaseMetric):
             score = None if score is None else np.asarray(score, dtype=np.float64)
             self.results.append((int(sample['pred_label']), int(sample['gt_label']), score))
 
-    def _class_names(self) -> List[str]:
+    def _class_names(self, results: list) -> List[str]:
+        """Class names; without ``num_classes`` or dataset classes, as many as the largest
+        label in ``results`` (the results gathered from every rank, not this rank's own)."""
         classes = (self.dataset_meta or {}).get('classes')
         n = self.num_classes or (len(classes) if classes else None)
         if n is None:
-            n = 1 + max(max(p, g) for p, g, _ in self.results)
+            n = 1 + max(max(p, g) for p, g, _ in results)
         if classes and len(classes) == n:
             return [str(c) for c in classes]
         return [str(i) for i in range(n)]
 
     def compute_metrics(self, results: list) -> dict:
-        names = self._class_names()
+        names = self._class_names(results)
         labels = list(range(len(names)))
         pred = np.array([p for p, _, _ in results])
         gt = np.array([g for _, g, _ in results])
         per_class = f1_score(gt, pred, labels=labels, average=None, zero_division=0)
+        present = sorted(set(gt.tolist()) | set(pred.tolist()))
         metrics = dict(
             accuracy=float(accuracy_score(gt, pred)),
-            macro_f1=float(f1_score(gt, pred, labels=labels, average='macro', zero_division=0)))
+            macro_f1=float(f1_score(gt, pred, labels=present, average='macro',
+                                    zero_division=0)))
         for name, value in zip(names, per_class):
             metrics[f'f1_{name}'] = float(value)
         scores = [s for _, _, s in results]

@@ -25,12 +25,14 @@ from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
 from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS
 from mmengine.registry import VISUALIZERS as MMENGINE_VISUALIZERS
+from mmengine.registry import WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZERS
 from mmengine.registry import Registry
 
 __all__ = [
     'RUNNERS', 'LOOPS', 'HOOKS', 'LOG_PROCESSORS', 'OPTIMIZERS', 'OPTIM_WRAPPERS',
     'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS', 'DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS',
-    'MODELS', 'MODEL_WRAPPERS', 'METRICS', 'EVALUATORS', 'VISUALIZERS', 'VISBACKENDS', 'FUNCTIONS'
+    'MODELS', 'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS', 'METRICS', 'EVALUATORS', 'VISUALIZERS',
+    'VISBACKENDS', 'FUNCTIONS'
 ]
 
 # Engine
@@ -55,6 +57,10 @@ TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS, locations=['vtt.d
 # Models
 MODELS = Registry('model', parent=MMENGINE_MODELS, locations=['vtt.models'])
 MODEL_WRAPPERS = Registry('model_wrapper', parent=MMENGINE_MODEL_WRAPPERS, locations=['vtt.models'])
+# ``init_cfg=dict(type=...)`` initialisers; vtt's ``Pretrained`` replaces mmengine's in the vtt
+# scope (same arguments, stricter and safer loading: see vtt.models.utils.weight_init).
+WEIGHT_INITIALIZERS = Registry('weight initializer', parent=MMENGINE_WEIGHT_INITIALIZERS,
+                               locations=['vtt.models'])
 
 # Evaluation
 METRICS = Registry('metric', parent=MMENGINE_METRICS, locations=['vtt.evaluation'])

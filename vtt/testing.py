@@ -21,8 +21,8 @@ def tiny_timesclip_cfg(num_variates: int = 3, num_classes: int = 4, **overrides)
         text_encoder=dict(type='CLIPTextEncoder', pretrained=None, config=TINY_CLIP_TEXT),
         patch_tokenizer=dict(type='NumericPatchTokenizer', patch_len=4, stride=2),
         variate_selection=dict(type='VariateSelection', num_heads=2),
-        head=dict(type='MLPHead', hidden_channels=16),
-        cls_loss=dict(type='FocalLoss', gamma=2.0, alpha='auto'),
+        head=dict(type='MLPClsHead', hidden_channels=16,
+                  loss=dict(type='FocalLoss', gamma=2.0, alpha='auto')),
         contrastive_loss=dict(type='InfoNCELoss', loss_weight=0.1),
     )
     cfg.update(overrides)

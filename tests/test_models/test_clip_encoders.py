@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from vtt.models.encoders import PretrainedWeightsNotFoundError
 from vtt.registry import MODELS
+from vtt.utils.errors import PretrainedWeightsNotFoundError
 
 
 def test_vision_from_pretrained_local_dir(tiny_clip_dir):
@@ -17,10 +17,10 @@ def test_vision_from_pretrained_local_dir(tiny_clip_dir):
     images = torch.rand(2, 3, 32, 32)
     pixels = (images - encoder.image_mean) / encoder.image_std
     with torch.no_grad():
-        torch.testing.assert_close(encoder(images), reference.get_image_features(pixel_values=pixels)
-                                   if torch.is_tensor(reference.get_image_features(
-                                       pixel_values=pixels)) else
-                                   reference.get_image_features(pixel_values=pixels).pooler_output)
+        expected = reference.get_image_features(pixel_values=pixels)
+        if not torch.is_tensor(expected):  # transformers 5 returns a model output
+            expected = expected.pooler_output
+        torch.testing.assert_close(encoder(images), expected)
     assert encoder.output_dim == 16
 
 
@@ -30,11 +30,22 @@ def test_text_from_pretrained_local_dir(tiny_clip_dir):
     encoder = MODELS.build(dict(type='CLIPTextEncoder', pretrained=tiny_clip_dir))
     torch.testing.assert_close(encoder.backbone.text_projection.weight,
                                reference.text_projection.weight)
-    # the summary token starts as CLIP's end-of-text embedding
-    eos = reference.config.text_config.eos_token_id
+    # the summary token starts as CLIP's end-of-text embedding: the last vocabulary id (49407
+    # in real CLIP), not the legacy eos_token_id 2 the config declares
+    assert reference.config.text_config.eos_token_id == 2
+    eot = reference.config.text_config.vocab_size - 1
     torch.testing.assert_close(encoder.summary_token.view(-1),
-                               reference.text_model.embeddings.token_embedding.weight[eos])
+                               reference.text_model.embeddings.token_embedding.weight[eot])
     assert encoder(torch.randn(3, 5, encoder.hidden_size)).shape == (3, 16)
+
+
+@pytest.mark.parametrize('declared, expected', [(2, 49407), (None, 49407), (49407, 49407),
+                                                (7, 7), (60000, 49407)])
+def test_end_of_text_id(declared, expected):
+    from transformers import CLIPTextConfig
+
+    from vtt.models.encoders import clip_end_of_text_id
+    assert clip_end_of_text_id(CLIPTextConfig(eos_token_id=declared)) == expected
 
 
 def test_text_encoder_is_causal():

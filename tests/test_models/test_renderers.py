@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from vtt.models.tokenizers import VARIATE_PALETTE
+from vtt.models.renderers import VARIATE_PALETTE
 from vtt.registry import MODELS
 
 

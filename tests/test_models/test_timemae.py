@@ -9,11 +9,17 @@ from mmengine.optim import OptimWrapper
 from vtt.registry import MODELS
 
 
-def _cfg(v=2, dims=16, window=4, **overrides):
+def _backbone(dims=16, window=4, encoder=None):
+    return dict(type='WindowEncoder',
+                window_slicer=dict(type='WindowSlicer', embed_dims=dims, window=window),
+                encoder=encoder or dict(type='TransformerEncoder', num_layers=2, num_heads=2,
+                                        dropout=0.1))
+
+
+def _cfg(v=2, dims=16, window=4, encoder=None, **overrides):
     cfg = dict(
         type='TimeMAEPretrainer',
-        window_slicer=dict(type='WindowSlicer', embed_dims=dims, window=window),
-        encoder=dict(type='TransformerEncoder', num_layers=2, num_heads=2, dropout=0.1),
+        backbone=_backbone(dims, window, encoder),
         decoder=dict(type='CrossAttentionDecoder', num_layers=1, num_heads=2, dropout=0.1),
         codebook=dict(type='GumbelCodebook', vocab_size=12),
         data_preprocessor=dict(type='TimeSeriesDataPreprocessor', num_variates=v))
@@ -37,12 +43,14 @@ def _batch(b=4, v=2, t=32, seed=0, mask=None):
 
 def test_builds_and_fills_dims_from_slicer():
     model = _model()
-    assert model.window_slicer.in_channels == 2  # from the preprocessor
-    assert model.encoder.embed_dims == model.decoder.embed_dims == 16
+    assert model.backbone.window_slicer.in_channels == 2  # from the preprocessor
+    assert model.backbone.encoder.embed_dims == model.decoder.embed_dims == 16
     assert model.codebook.embed_dims == 16 and model.codebook.vocab_size == 12
     assert model.mrr_loss.loss_weight == 5.0 and model.mcc_loss.label_smoothing == 0.2
     with pytest.raises(ValueError, match='embed_dims=8'):
         MODELS.build(_cfg(encoder=dict(type='TransformerEncoder', embed_dims=8, num_heads=2)))
+    with pytest.raises(ValueError, match='needs a data_preprocessor'):
+        MODELS.build(_cfg(data_preprocessor=None))
 
 
 def test_loss_keys_and_metric_ranges():
@@ -68,12 +76,23 @@ def test_masked_shapes_and_count():
     # visible and masked positions partition 0..N-1 in every sample
     both = torch.cat([out['visible_index'], out['masked_index']], 1).sort(1).values
     assert torch.equal(both, torch.arange(10).expand(3, 10))
-    assert model.num_masked(3) == 2 and model.num_masked(2) == 1
+    assert model.num_masked(3) == 1 and model.num_masked(2) == 1
     dense = _model(mask_ratio=0.95)
     assert dense.num_masked(20) == 19 and dense.num_masked(4) == 3  # >= 1 stays visible
     assert _model(mask_ratio=0.05).num_masked(4) == 1  # >= 1 is masked
     with pytest.raises(ValueError, match='at least 2 windows'):
         model.num_masked(1)
+
+
+def test_masked_count_follows_the_official_floor():
+    # int(mask_ratio * N) as the official code: 9 of HAR's 16 windows, 4 of 8 (rounding gave
+    # 10 and 5)
+    model = _model(mask_ratio=0.6)
+    assert model.num_masked(16) == 9 and model.num_masked(8) == 4
+    rounding = _model(mask_ratio=0.6, mask_count='round')
+    assert rounding.num_masked(16) == 10 and rounding.num_masked(8) == 5
+    out = model.masked_forward(torch.randn(2, 2, 64))  # window 4 -> N = 16
+    assert out['masked_index'].shape == (2, 9)
 
 
 def test_per_sample_masks_differ_and_shared_masks_match():
@@ -108,35 +127,48 @@ def test_visible_encoder_never_sees_masked_windows():
 
 def test_momentum_encoder_gets_no_gradient_and_follows_ema():
     torch.manual_seed(0)
-    model = _model(momentum=0.9)
+    model = _model(momentum=0.1)  # mmengine's meaning: weight of the new value
     model.init_weights()
-    for p_ema, p in zip(model.momentum_encoder.parameters(), model.encoder.parameters()):
-        torch.testing.assert_close(p_ema, p)  # starts as a copy
+    encoder = model.backbone.encoder
     assert not any(p.requires_grad for p in model.momentum_encoder.parameters())
     optim = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=1e-2))
-    ema_before = copy.deepcopy(model.momentum_encoder.state_dict())
-    online_before = copy.deepcopy(model.encoder.state_dict())
+    online_0 = copy.deepcopy(encoder.state_dict())
     model.train_step(_batch(), optim)
+    # the first loss() copied the online weights of that moment, then the optimizer stepped
+    for key, ema in model.momentum_encoder.module.state_dict().items():
+        torch.testing.assert_close(ema, online_0[key])
     assert all(p.grad is None for p in model.momentum_encoder.parameters())
-    online = model.encoder.state_dict()
-    moved = False
-    for key, ema in model.momentum_encoder.state_dict().items():
-        expected = 0.9 * ema_before[key] + 0.1 * online[key]
-        torch.testing.assert_close(ema, expected)
-        moved |= not torch.equal(online[key], online_before[key])
-    assert moved  # the online encoder did step, so the check above is not trivial
-    assert not model.momentum_encoder.training and model.encoder.training
+    online_1 = copy.deepcopy(encoder.state_dict())
+    assert any(not torch.equal(online_1[k], online_0[k]) for k in online_0)  # it did step
+    model.train_step(_batch(seed=1), optim)
+    for key, ema in model.momentum_encoder.module.state_dict().items():
+        torch.testing.assert_close(ema, 0.9 * online_0[key] + 0.1 * online_1[key])
+    assert not model.momentum_encoder.module.training and encoder.training
+    # evaluation forwards never move it
+    before = copy.deepcopy(model.momentum_encoder.state_dict())
+    model.eval()
+    model.loss(**model.data_preprocessor(_batch(seed=2), False))
+    for key, value in model.momentum_encoder.state_dict().items():
+        torch.testing.assert_close(value, before[key])
 
 
-def test_ema_waits_for_accumulated_steps():
+def test_momentum_must_be_the_weight_of_the_new_value():
+    from vtt.utils.errors import ConfigError
+    with pytest.raises(ConfigError, match='decay of 0.99.*momentum=0.01'):
+        _model(momentum=0.99)
+
+
+def test_ema_moves_once_per_optimizer_step():
     model = _model(momentum=0.5)
     optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1), accumulative_counts=2)
     optim.initialize_count_status(model, 0, 10)
+    model.train_step(_batch(), optim)  # copies the online weights; gradient accumulated only
     before = copy.deepcopy(model.momentum_encoder.state_dict())
-    model.train_step(_batch(), optim)  # gradient accumulated, no optimizer step
+    model.train_step(_batch(seed=1), optim)  # same online weights: no EMA move; then a step
     for key, value in model.momentum_encoder.state_dict().items():
-        torch.testing.assert_close(value, before[key])
-    model.train_step(_batch(seed=1), optim)
+        if key != 'steps':
+            torch.testing.assert_close(value, before[key])
+    model.train_step(_batch(seed=2), optim)  # the step happened: the EMA moves
     assert any(not torch.equal(v, before[k])
                for k, v in model.momentum_encoder.state_dict().items())
 
@@ -147,7 +179,7 @@ def test_gumbel_codebook_trained_through_the_loss():
     out = model(**data, mode='loss')
     out['loss_mcc'].backward()
     assert model.codebook.codewords.grad.abs().sum() > 0
-    assert model.window_slicer.proj.weight.grad.abs().sum() > 0
+    assert model.backbone.window_slicer.proj.weight.grad.abs().sum() > 0
 
 
 def test_official_tokenizer_variant():
@@ -164,11 +196,11 @@ def test_padding_windows_excluded():
     lengths = torch.tensor([32, 13, 5])  # windows 8 / 4 / 2 with data (window 4)
     mask = torch.arange(32).expand(3, 32) < lengths[:, None]
     data = model.data_preprocessor(_batch(b=3, mask=mask), False)
-    perm = torch.arange(8).flip(0).expand(3, 8)  # masked: windows 0..4, visible: 5..7
+    perm = torch.arange(8).flip(0).expand(3, 8)  # masked: windows 3..0, visible: 7..4
     ref = model.masked_forward(data['inputs'], mask, permutation=perm)
-    # masked windows 4..0: sample 1 has data in windows 0..3, sample 2 in 0..1
-    assert ref['weight'].tolist() == [[1.0] * 5, [0.0, 1.0, 1.0, 1.0, 1.0],
-                                      [0.0, 0.0, 0.0, 1.0, 1.0]]
+    # masked windows 3..0: sample 1 has data in windows 0..3, sample 2 in 0..1; samples 1
+    # and 2 see only padding among their visible windows
+    assert ref['weight'].tolist() == [[1.0] * 4, [1.0] * 4, [0.0, 0.0, 1.0, 1.0]]
     losses = model.loss(data['inputs'], data['data_samples'], permutation=perm)
     assert all(torch.isfinite(v) for v in losses.values())  # sample 2 sees only padding
     changed = data['inputs'].clone()
@@ -178,8 +210,8 @@ def test_padding_windows_excluded():
     for key in losses:
         torch.testing.assert_close(losses2[key], losses[key])
     # the unmasked representation ignores the padding as well
-    rep, valid = model.extract_feat(data['inputs'], mask)
-    rep2, _ = model.extract_feat(changed, mask)
+    rep, valid = model.backbone(data['inputs'], mask)
+    rep2, _ = model.backbone(changed, mask)
     torch.testing.assert_close(rep2[valid], rep[valid])
 
 
@@ -200,7 +232,7 @@ def test_tensor_mode_and_predict():
     data = model.data_preprocessor(_batch(t=30), False)
     rep = model(**data, mode='tensor')
     assert rep.shape == (4, 8, 16)
-    feat, valid = model.extract_feat(data['inputs'])
+    feat, valid = model.backbone(data['inputs'])
     torch.testing.assert_close(rep, feat)
     assert valid.all()
     with pytest.raises(NotImplementedError, match='linear probe'):
@@ -213,10 +245,10 @@ def test_hf_encoder_swaps_in(tmp_path):
                          num_attention_heads=2, intermediate_size=32,
                          max_position_embeddings=16)).save_pretrained(tmp_path)
     model = _model(encoder=dict(type='HFTransformerEncoder', pretrained=str(tmp_path)))
-    loaded = model.encoder.backbone.encoder.layer[0].output.dense.weight.clone()
-    model.init_weights()
-    torch.testing.assert_close(model.encoder.backbone.encoder.layer[0].output.dense.weight,
-                               loaded)
+    bert = model.backbone.encoder.backbone
+    loaded = bert.encoder.layer[0].output.dense.weight.clone()
+    model.init_weights()  # the official Xavier init must not touch the loaded weights
+    torch.testing.assert_close(bert.encoder.layer[0].output.dense.weight, loaded)
     optim = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=1e-3))
     log_vars = model.train_step(_batch(), optim)
     assert torch.isfinite(log_vars['loss'])
@@ -256,7 +288,8 @@ def test_tiny_pretraining_lowers_the_loss():
         return float(out['loss_mcc'] + out['loss_mrr'])
 
     before = fixed_loss()
-    optim = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=1e-3))
+    # 3e-3: the official residual scales start at 1e-8, so the blocks wake up slowly at 1e-3
+    optim = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=3e-3))
     for step in range(30):
         idx = torch.randperm(len(x))[:32]
         model.train_step(dict(inputs=x[idx], data_samples=dict(label=label[idx], index=idx)),

@@ -3,26 +3,32 @@ import math
 import pytest
 import torch
 from mmengine.optim import OptimWrapper
+from torch import nn
 
 from vtt.registry import MODELS
+from vtt.utils.errors import ConfigError
 
-SLICER = dict(type='WindowSlicer', in_channels=2, embed_dims=16, window=4)
-ENCODER = dict(type='TransformerEncoder', embed_dims=16, num_layers=2, num_heads=2, dropout=0.0)
+SLICER = dict(type='WindowSlicer', embed_dims=16, window=4)
+ENCODER = dict(type='TransformerEncoder', num_layers=2, num_heads=2, dropout=0.0)
 PREPROCESSOR = dict(type='TimeSeriesDataPreprocessor', num_variates=2)
+
+
+def _backbone(**kwargs):
+    return dict(type='WindowEncoder', window_slicer=SLICER, encoder=ENCODER, **kwargs)
 
 
 def _pretrainer():
     return MODELS.build(dict(
-        type='TimeMAEPretrainer', data_preprocessor=PREPROCESSOR, window_slicer=SLICER,
-        encoder=ENCODER,
-        decoder=dict(type='CrossAttentionDecoder', embed_dims=16, num_layers=1, num_heads=2,
-                     dropout=0.0),
-        codebook=dict(type='GumbelCodebook', embed_dims=16, vocab_size=32),
+        type='TimeMAEPretrainer', data_preprocessor=PREPROCESSOR, backbone=_backbone(),
+        decoder=dict(type='CrossAttentionDecoder', num_layers=1, num_heads=2, dropout=0.0),
+        codebook=dict(type='GumbelCodebook', vocab_size=32),
         mcc_loss=dict(type='MCCLoss'), mrr_loss=dict(type='MRRLoss'), mask_ratio=0.5))
 
 
-def _classifier(**kwargs):
-    cfg = dict(type='TimeMAEClassifier', num_classes=2, window_slicer=SLICER, encoder=ENCODER,
+def _classifier(checkpoint=None, **kwargs):
+    init = None if checkpoint is None else dict(type='Pretrained', checkpoint=str(checkpoint),
+                                                prefix='backbone.')
+    cfg = dict(type='TimeMAEClassifier', num_classes=2, backbone=_backbone(init_cfg=init),
                data_preprocessor=PREPROCESSOR)
     cfg.update(kwargs)
     model = MODELS.build(cfg)
@@ -42,33 +48,96 @@ def _toy(n, seed):
     return dict(inputs=x, data_samples=dict(label=labels, index=torch.arange(n)))
 
 
-def test_loads_pretrained_slicer_and_encoder(tmp_path):
+def test_head_and_loss_come_from_the_config():
+    model = _classifier(head=dict(type='LinearClsHead', dropout=0.5,
+                                  loss=dict(type='CrossEntropyLoss', label_smoothing=0.3)))
+    assert model.head.in_channels == 16 and model.head.num_classes == 2
+    assert model.head.loss_module.label_smoothing == 0.3
+    focal = _classifier(head=dict(type='LinearClsHead', loss=dict(type='FocalLoss')))
+    assert focal.head.loss_module.num_classes == 2  # filled in by the head
+    with pytest.raises(ConfigError, match='set it once'):
+        _classifier(head=dict(type='LinearClsHead', num_classes=3))
+
+
+def test_loads_the_pretrained_backbone_through_init_cfg(tmp_path):
     pre = _pretrainer()
     path = tmp_path / 'pre.pth'
     torch.save(dict(state_dict=pre.state_dict()), path)
-    model = _classifier(pretrained=str(path))
-    model.init_weights()
-    for part in ('window_slicer', 'encoder'):
-        for key, value in getattr(pre, part).state_dict().items():
-            torch.testing.assert_close(getattr(model, part).state_dict()[key], value)
+    model = _classifier(path)
+    model.init_weights()  # the Xavier init runs first, the backbone's Pretrained init last
+    for key, value in pre.backbone.state_dict().items():
+        torch.testing.assert_close(model.backbone.state_dict()[key], value)
 
 
 def test_pretrained_mismatch_is_a_clear_error(tmp_path):
     path = tmp_path / 'other.pth'
     torch.save(dict(state_dict={'head.weight': torch.zeros(1)}), path)
-    with pytest.raises(KeyError, match='no window_slicer'):
-        _classifier(pretrained=str(path)).init_weights()
+    with pytest.raises(ConfigError, match="no weights under 'backbone.'"):
+        _classifier(path).init_weights()
+    # a backbone of another size: every missing / unexpected key is an error, not a warning
+    pre = _pretrainer()
+    state = {k: v for k, v in pre.state_dict().items() if 'layers.1.' not in k}
+    torch.save(dict(state_dict=state), path)
+    with pytest.raises(ConfigError, match=r'missing \[.*layers\.1\.'):
+        _classifier(path).init_weights()
+
+
+def _legacy_state_dict(pre):
+    """The state dict the pretrainer had before the shared backbone: window_slicer.* and
+    encoder.* at the top, nn.TransformerEncoder blocks (layers.layers.*) without residual
+    scales, and an EMA copy under momentum_encoder.*."""
+    legacy = {}
+    for key, value in pre.state_dict().items():
+        if key.endswith(('scale1', 'scale2')) or key == 'momentum_encoder.steps':
+            continue
+        key = key.replace('backbone.window_slicer.', 'window_slicer.')
+        key = key.replace('momentum_encoder.module.', 'momentum_encoder.')
+        key = key.replace('backbone.encoder.', 'encoder.')
+        key = key.replace('encoder.layers.', 'encoder.layers.layers.')
+        legacy[key] = value
+    return legacy
+
+
+def test_legacy_pretraining_checkpoints_still_load(tmp_path):
+    torch.manual_seed(0)
+    reference = _pretrainer()
+    legacy = _legacy_state_dict(reference)
+    assert any(k.startswith('encoder.layers.layers.') for k in legacy)
+    # into the pretrainer itself (resume / load_from), strictly
+    pre = _pretrainer()
+    pre.load_state_dict(legacy, strict=True)
+    for key, value in legacy.items():
+        if key.startswith('window_slicer.'):
+            torch.testing.assert_close(pre.backbone.window_slicer.state_dict()[key[14:]], value)
+    assert all(float(p) == 1.0 for n, p in pre.named_parameters() if n.endswith('scale1'))
+    # into a classifier through init_cfg Pretrained(prefix='backbone.')
+    path = tmp_path / 'legacy.pth'
+    torch.save(dict(state_dict=legacy), path)
+    model = _classifier(path)
+    model.init_weights()
+    torch.testing.assert_close(model.backbone.window_slicer.proj.weight,
+                               legacy['window_slicer.proj.weight'])
+
+
+def test_legacy_encoder_blocks_compute_what_they_computed():
+    torch.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(16, 2, dim_feedforward=64, dropout=0.0,
+                                       activation='gelu', batch_first=True)
+    old = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False).eval()
+    new = MODELS.build(dict(ENCODER, embed_dims=16)).eval()
+    new.load_state_dict({f'layers.{k}': v for k, v in old.state_dict().items()}, strict=True)
+    x = torch.randn(3, 7, 16)
+    torch.testing.assert_close(new(x), old(x))
 
 
 def test_linear_probe_trains_only_the_head():
-    model = _classifier(freeze_encoder=True)
+    model = _classifier(freeze_backbone=True)
     model.train()
-    assert not model.encoder.training
+    assert not model.backbone.training
     data = model.data_preprocessor(_toy(8, 0), True)
     model(**data, mode='loss')['loss_cls'].backward()
-    assert all(p.grad is None for p in model.encoder.parameters())
-    assert all(p.grad is None for p in model.window_slicer.parameters())
-    assert model.head[1].weight.grad.abs().sum() > 0
+    assert all(p.grad is None for p in model.backbone.parameters())
+    assert model.head.fc.weight.grad.abs().sum() > 0
 
 
 def test_pretrain_then_finetune_beats_chance(tmp_path):
@@ -82,7 +151,7 @@ def test_pretrain_then_finetune_beats_chance(tmp_path):
     path = tmp_path / 'pre.pth'
     torch.save(dict(state_dict=pre.state_dict()), path)
 
-    model = _classifier(pretrained=str(path))
+    model = _classifier(path)
     model.init_weights()
     optim = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=3e-3))
     model.train()

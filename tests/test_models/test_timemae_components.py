@@ -7,8 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from vtt.models.encoders import PretrainedWeightsNotFoundError
 from vtt.registry import MODELS
+from vtt.utils.errors import PretrainedWeightsNotFoundError
 
 
 # ---------------------------------------------------------------------------- WindowSlicer
@@ -107,7 +107,7 @@ def test_hf_encoder_frozen_and_missing(tiny_bert_dir, tmp_path):
                             embed_dims=8, frozen=True))
     assert not any(p.requires_grad for p in enc.backbone.parameters())
     assert enc.in_proj.weight.requires_grad and enc.out_proj.weight.requires_grad
-    with pytest.raises(PretrainedWeightsNotFoundError, match='model.encoder.pretrained'):
+    with pytest.raises(PretrainedWeightsNotFoundError, match='model.backbone.encoder.pretrained'):
         MODELS.build(dict(type='HFTransformerEncoder', pretrained=str(tmp_path / 'none')))
 
 

@@ -2,7 +2,6 @@ import pytest
 import torch
 
 from vtt.registry import MODELS
-
 from vtt.testing import tiny_timesclip_cfg
 
 
@@ -93,7 +92,7 @@ def test_statistics_are_buffers_and_required():
                                     class_counts=[1, 1, 1, 5]))
     state = model.state_dict()
     assert state['data_preprocessor.mean'].tolist() == [1.0, 2.0, 3.0]
-    assert state['cls_loss.alpha'].tolist() == pytest.approx([2.0, 2.0, 2.0, 0.4])
+    assert state['head.loss_module.alpha'].tolist() == pytest.approx([2.0, 2.0, 2.0, 0.4])
     out = model.data_preprocessor(dict(inputs=torch.full((1, 3, 4), 3.0)), False)['inputs']
     assert out[0, :, 0].tolist() == [1.0, 0.5, 0.0]
 
@@ -104,3 +103,70 @@ def test_config_errors():
                                         patch_tokenizer=None))
     with pytest.raises(ValueError, match='go together'):
         MODELS.build(tiny_timesclip_cfg(renderer=None))
+
+
+def test_vision_cache_is_never_stale():
+    """Loading other weights, or changing a renderer setting, recomputes the features."""
+    model = _model().eval()
+    series = model.data_preprocessor(_batch(), False)['inputs']
+    with torch.no_grad():
+        before = model.vision_features(series).clone()
+        other = _model()
+        torch.manual_seed(1)
+        for p in other.vision_encoder.backbone.parameters():
+            p.data.normal_()
+        model.load_state_dict(other.state_dict())
+        after = model.vision_features(series)
+        uncached = model._encode_images(series.reshape(-1, series.shape[-1]),
+                                        torch.arange(3).repeat(6)).view(6, 3, -1)
+    assert not torch.allclose(after, before)
+    torch.testing.assert_close(after, uncached)
+    with torch.no_grad():
+        model.renderer.line_width = 3.0
+        thicker = model.vision_features(series)
+        expected = model._encode_images(series.reshape(-1, series.shape[-1]),
+                                        torch.arange(3).repeat(6)).view(6, 3, -1)
+    torch.testing.assert_close(thicker, expected)
+    assert not torch.allclose(thicker, after)
+
+
+def test_frozen_pretrained_towers_stay_out_of_checkpoints(tiny_clip_dir, tmp_path):
+    from vtt.utils.errors import PretrainedWeightsMismatchError
+    cfg = dict(vision_encoder=dict(type='CLIPVisionEncoder', pretrained=tiny_clip_dir),
+               text_encoder=dict(type='CLIPTextEncoder', pretrained=tiny_clip_dir))
+    model = _model(**cfg)
+    state = model.state_dict()
+    assert not any(k.startswith(('vision_encoder.backbone.', 'text_encoder.backbone.'))
+                   for k in state)
+    assert 'text_encoder.summary_token' in state  # trainable parts are saved
+    full = _model(**{k: dict(v, save_pretrained_weights=True) for k, v in cfg.items()})
+    full_state = full.state_dict()
+    assert any(k.startswith('vision_encoder.backbone.') for k in full_state)
+    path, full_path = tmp_path / 'lean.pth', tmp_path / 'full.pth'
+    torch.save(state, path)
+    torch.save(full_state, full_path)
+    assert path.stat().st_size < 0.5 * full_path.stat().st_size
+
+    # strict loading re-creates the towers from their source and takes the rest
+    fresh = _model(**cfg)
+    fresh.load_state_dict(torch.load(path), strict=True)
+    torch.testing.assert_close(fresh.head.mlp.layers[1].weight, model.head.mlp.layers[1].weight)
+    # another model at the source: refused, naming it
+    from transformers import CLIPModel
+    other_dir = tmp_path / 'other_clip'
+    clip = CLIPModel.from_pretrained(tiny_clip_dir)
+    with torch.no_grad():
+        clip.vision_model.post_layernorm.weight.add_(1.0)
+    clip.save_pretrained(other_dir)
+    moved = _model(vision_encoder=dict(type='CLIPVisionEncoder', pretrained=str(other_dir)),
+                   text_encoder=cfg['text_encoder'])
+    with pytest.raises(PretrainedWeightsMismatchError, match='vision_encoder.*other_clip'):
+        moved.load_state_dict(torch.load(path), strict=True)
+    # a self-contained checkpoint loads whatever the source holds now
+    moved_full = _model(**{k: dict(v, save_pretrained_weights=True) for k, v in dict(
+        vision_encoder=dict(cfg['vision_encoder'], pretrained=str(other_dir)),
+        text_encoder=cfg['text_encoder']).items()})
+    moved_full.load_state_dict(torch.load(full_path), strict=True)
+    torch.testing.assert_close(moved_full.vision_encoder.backbone.vision_model.post_layernorm
+                               .weight, model.vision_encoder.backbone.vision_model
+                               .post_layernorm.weight)

@@ -4,4 +4,6 @@ from .encoders import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
+from .renderers import *  # noqa: F401,F403
 from .tokenizers import *  # noqa: F401,F403
+from .utils import StrictPretrainedInit, XavierLinearInit  # noqa: F401  (registers them)

@@ -1,5 +1,6 @@
+from .base import BaseAlgorithm
 from .timemae import TimeMAEPretrainer
 from .timemae_classifier import TimeMAEClassifier
 from .timesclip import TimesCLIPClassifier
 
-__all__ = ['TimesCLIPClassifier', 'TimeMAEPretrainer', 'TimeMAEClassifier']
+__all__ = ['BaseAlgorithm', 'TimesCLIPClassifier', 'TimeMAEPretrainer', 'TimeMAEClassifier']

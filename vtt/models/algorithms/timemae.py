@@ -1,13 +1,15 @@
 """TimeMAE: self-supervised pretraining of a time-series encoder with decoupled masked
 autoencoders (Cheng et al., arXiv 2303.00320)."""
-import copy
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, Optional, Union
 
 import torch
-from mmengine.model import BaseModel
 from torch import nn
 
 from vtt.registry import MODELS
+from vtt.utils.errors import ConfigError
+
+from ..utils import MomentumEncoder, upgrade_timemae_pretrainer_keys
+from .base import BaseAlgorithm
 
 __all__ = ['TimeMAEPretrainer', 'codeword_ranking_metrics']
 
@@ -43,34 +45,50 @@ def codeword_ranking_metrics(logits: torch.Tensor, target: torch.Tensor,
     return dict(hit_rate=(hit * weight).sum() / total, ndcg10=(ndcg * weight).sum() / total)
 
 
+def _upgrade_legacy_keys(module, state_dict, prefix, *args) -> None:
+    upgrade_timemae_pretrainer_keys(state_dict, prefix)
+
+
 @MODELS.register_module()
-class TimeMAEPretrainer(BaseModel):
+class TimeMAEPretrainer(BaseAlgorithm):
     """TimeMAE pretraining: masked codeword classification + masked representation regression.
 
     ::
 
         inputs [B, V, T] (z-scored), mask [B, T] (valid steps, optional)
-         ├─ window_slicer -> patches [B, N, D], patch_valid [B, N]; x = patches + position
+         ├─ backbone.embed -> patches [B, N, D], patch_valid [B, N]; x = patches + position
          ├─ random permutation per sample -> visible index [B, N-M], masked index [B, M]
-         ├─ encoder(x[visible]) -> visible rep [B, N-M, D]         (no mask tokens enter it)
+         ├─ backbone.encoder(x[visible]) -> visible rep [B, N-M, D]  (no mask tokens enter it)
          ├─ decoder(mask_token + position[masked], visible rep) -> prediction [B, M, D]
          ├─ no_grad: momentum_encoder(x[masked]) -> target rep [B, M, D]     -> MRR (MSE)
          └─ codebook(patches[masked]) -> codes / indices [B, M]
             codebook.predict_logits(prediction) -> [B, M, vocab]            -> MCC (CE)
         loss = mrr_loss (alpha = 5) + mcc_loss (beta = 1)
 
-    M = ``max(1, round(mask_ratio * N))`` positions are masked, drawn anew every step. Masked
-    positions whose window is only padding get weight 0 in both losses and the metrics, and
-    padding windows among the visible ones are excluded by the key padding mask.
+    M = ``int(mask_ratio * N)`` windows are masked (the official rule; ``mask_count='round'``
+    rounds instead), at least 1 and at most N - 1, drawn anew every step. Masked positions
+    whose window is only padding get weight 0 in both losses and the metrics, and padding
+    windows among the visible ones are excluded by the key padding mask.
 
-    **EMA placement.** The momentum encoder is an EMA copy of ``encoder`` that never receives
-    gradients (``requires_grad=False``, targets computed under ``no_grad``). It is updated inside
-    the model: :meth:`train_step` runs mmengine's usual step and then, when the optimizer
-    actually stepped (gradient accumulation aware), sets ``ema = m * ema + (1 - m) * online``
-    for every parameter (buffers are copied). So no hook is needed, a checkpoint holds both
-    encoders and resuming continues the EMA. Caveat: mmengine's ``MMDistributedDataParallel``
-    implements ``train_step`` itself; under DDP call :meth:`momentum_update` from a hook.
-    The momentum encoder is kept in eval mode (targets without dropout noise).
+    **Backbone.** :class:`WindowEncoder` (slicer + positions + encoder), shared with
+    ``TimeMAEClassifier``: downstream models load ``backbone.*`` from this model's checkpoints
+    with ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix='backbone.')``. Checkpoints
+    of the former layout (``window_slicer.*``/``encoder.*``) still load (key map in
+    :func:`vtt.models.utils.upgrade_timemae_pretrainer_keys`).
+
+    **Momentum encoder.** A :class:`MomentumEncoder` (mmengine ``ExponentialMovingAverage``)
+    of ``backbone.encoder``, updated at the start of every training-mode :meth:`loss` from the
+    online weights of that moment (see :mod:`vtt.models.utils.ema`): the same in one process
+    and under ``tools/dist_train.sh``, where mmengine's DDP wrapper runs its own
+    ``train_step``. ``momentum`` is mmengine's: the weight of the NEW value, 0.01 = the paper's
+    0.99. The target encoder is kept in eval mode (targets without dropout noise), a deliberate
+    difference from the official code, which leaves it in train mode.
+
+    **Official choices** (defaults; each can be switched off in the config): post-norm blocks
+    with learnable residual scales starting at 1e-8 (``TransformerEncoder.layer_scale_init``),
+    Xavier-normal linear layers with bias 0.1 (``init_cfg=dict(type='XavierLinear')``),
+    N(0, 1) mask token (``mask_token_init_std``) and positions
+    (``WindowSlicer.position_init_std``), decoder dropout 0.1.
 
     **Tokenizer.** ``codebook=dict(type='GumbelCodebook')`` (the paper's: learnable codewords,
     hard Gumbel-softmax with a straight-through estimator; recommended default) or
@@ -78,115 +96,90 @@ class TimeMAEPretrainer(BaseModel):
     The codeword targets are computed from the window embeddings *before* positions are added,
     as in the official code.
 
-    ``mode='tensor'`` returns the encoder's representation of the whole, unmasked series
+    ``mode='tensor'`` returns the backbone's representation of the whole, unmasked series
     ``[B, N, D]``; ``mode='predict'`` raises NotImplementedError (pretraining predicts nothing;
     evaluate with a linear probe or fine-tuning).
 
     Args:
-        window_slicer (dict): :class:`WindowSlicer` config; ``in_channels`` defaults to the
+        backbone (dict): :class:`WindowEncoder` config; ``in_channels`` defaults to the
             preprocessor's ``num_variates``.
-        encoder (dict): Visible encoder (``TransformerEncoder`` / ``HFTransformerEncoder``);
-            ``embed_dims`` defaults to the slicer's.
-        decoder (dict): :class:`CrossAttentionDecoder`; ``embed_dims`` defaults to the slicer's.
-        codebook (dict): Codeword tokenizer; ``embed_dims`` defaults to the slicer's.
+        decoder (dict): :class:`CrossAttentionDecoder`; ``embed_dims`` defaults to the
+            backbone's.
+        codebook (dict): Codeword tokenizer; ``embed_dims`` defaults to the backbone's.
         mcc_loss (dict): Defaults to ``MCCLoss`` (label smoothing 0.2, weight 1).
         mrr_loss (dict): Defaults to ``MRRLoss`` (weight 5).
         mask_ratio (float): Fraction of windows masked. Defaults to 0.6.
+        mask_count (str): ``'floor'`` (official, default) or ``'round'``.
         batch_shared_mask (bool): One permutation for the whole batch (the official code);
             default False: a mask per sample.
-        momentum (float): EMA momentum m. Defaults to 0.99.
+        momentum (float): EMA momentum, weight of the new value. Defaults to 0.01.
+        mask_token_init_std (float): Std of the mask token's normal init. Defaults to 1.0.
         data_preprocessor (dict): ``dict(type='TimeSeriesDataPreprocessor', num_variates=V)``.
+        init_cfg (dict, optional): Defaults to the official Xavier-normal init of every linear
+            layer (``XavierLinear``, bias 0.1); None keeps torch's defaults.
     """
 
+    can_predict = False
+
     def __init__(self,
-                 window_slicer: dict,
-                 encoder: dict,
+                 backbone: dict,
                  decoder: dict,
                  codebook: dict = dict(type='GumbelCodebook'),
                  mcc_loss: dict = dict(type='MCCLoss', label_smoothing=0.2, loss_weight=1.0),
                  mrr_loss: dict = dict(type='MRRLoss', loss_weight=5.0),
                  mask_ratio: float = 0.6,
+                 mask_count: str = 'floor',
                  batch_shared_mask: bool = False,
-                 momentum: float = 0.99,
+                 momentum: float = 0.01,
+                 mask_token_init_std: float = 1.0,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
-        if data_preprocessor is None:
-            raise ValueError('data_preprocessor must be given, e.g. '
-                             "dict(type='TimeSeriesDataPreprocessor', num_variates=9)")
+                 init_cfg: Optional[dict] = dict(type='XavierLinear', distribution='normal',
+                                                 bias=0.1)):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if not 0.0 < mask_ratio < 1.0:
-            raise ValueError(f'mask_ratio must be in (0, 1), got {mask_ratio}')
-        if not 0.0 <= momentum <= 1.0:
-            raise ValueError(f'momentum must be in [0, 1], got {momentum}')
+            raise ConfigError(f'mask_ratio must be in (0, 1), got {mask_ratio}')
+        if mask_count not in ('floor', 'round'):
+            raise ConfigError(f"mask_count must be 'floor' or 'round', got {mask_count!r}")
         self.mask_ratio = float(mask_ratio)
+        self.mask_count = mask_count
         self.batch_shared_mask = batch_shared_mask
-        self.momentum = float(momentum)
 
-        slicer_cfg = dict(window_slicer)
-        if 'in_channels' not in slicer_cfg and hasattr(self.data_preprocessor, 'num_variates'):
-            slicer_cfg['in_channels'] = self.data_preprocessor.num_variates
-        self.window_slicer = MODELS.build(slicer_cfg)
-        self.embed_dims = dims = self.window_slicer.embed_dims
+        backbone_cfg = dict(backbone)
+        if self.num_variates is not None:
+            backbone_cfg.setdefault('in_channels', self.num_variates)
+        self.backbone = MODELS.build(backbone_cfg)
+        self.embed_dims = dims = self.backbone.embed_dims
 
         def build(cfg):
             cfg = dict(cfg)
             cfg.setdefault('embed_dims', dims)
             module = MODELS.build(cfg)
             if getattr(module, 'embed_dims', dims) != dims:
-                raise ValueError(f'{type(module).__name__} has embed_dims={module.embed_dims}, '
-                                 f'the window slicer {dims}; they must match')
+                raise ConfigError(f'{type(module).__name__} has embed_dims={module.embed_dims},'
+                                  f' the backbone {dims}; they must match')
             return module
 
-        self.encoder = build(encoder)
         self.decoder = build(decoder)
         self.codebook = build(codebook)
-        self.momentum_encoder = copy.deepcopy(self.encoder)
-        self.momentum_encoder.requires_grad_(False)
-        self.momentum_encoder.eval()  # see train()
-        self.mask_token = nn.Parameter(torch.zeros(1, 1, dims))
-        nn.init.trunc_normal_(self.mask_token, std=0.02)
+        self.momentum_encoder = MomentumEncoder(self.backbone.encoder, momentum=momentum)
+        self.mask_token = nn.Parameter(torch.randn(1, 1, dims) * float(mask_token_init_std))
         self.mcc_loss = MODELS.build(mcc_loss)
         self.mrr_loss = MODELS.build(mrr_loss)
+        self.register_load_state_dict_pre_hook(_upgrade_legacy_keys)
 
-    # ------------------------------------------------------------------ housekeeping
-    def set_train_statistics(self, stats: dict) -> None:
-        """Take the training split's per-variate ``mean``/``std`` for normalisation."""
-        self.data_preprocessor.set_statistics(stats['mean'], stats['std'])
-
-    def init_weights(self) -> None:
-        super().init_weights()
-        # The EMA starts from the online encoder (the official copy_weight).
-        self.momentum_encoder.load_state_dict(self.encoder.state_dict())
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        self.momentum_encoder.eval()  # targets without dropout noise
-        return self
-
-    @torch.no_grad()
-    def momentum_update(self) -> None:
-        """``ema = m * ema + (1 - m) * online`` for all parameters; buffers are copied."""
-        ema = list(self.momentum_encoder.parameters())
-        online = [p.detach() for p in self.encoder.parameters()]
-        torch._foreach_mul_(ema, self.momentum)
-        torch._foreach_add_(ema, online, alpha=1.0 - self.momentum)
-        for ema_buf, buf in zip(self.momentum_encoder.buffers(), self.encoder.buffers()):
-            ema_buf.copy_(buf)
-
-    def train_step(self, data, optim_wrapper) -> Dict[str, torch.Tensor]:
-        log_vars = super().train_step(data, optim_wrapper)
-        should_update = getattr(optim_wrapper, 'should_update', None)
-        if should_update is None or should_update():
-            self.momentum_update()
-        return log_vars
+    @property
+    def momentum(self) -> float:
+        return self.momentum_encoder.momentum
 
     # ------------------------------------------------------------------ masking
     def num_masked(self, num_patches: int) -> int:
-        """M for N windows: ``max(1, round(mask_ratio * N))``, leaving at least one visible."""
+        """M for N windows: ``int(mask_ratio * N)`` (or rounded), in ``[1, N - 1]``."""
         if num_patches < 2:
             raise ValueError(f'TimeMAE needs at least 2 windows to mask one, got N={num_patches}'
                              '; use a shorter window_slicer.window')
-        return min(max(1, int(round(self.mask_ratio * num_patches))), num_patches - 1)
+        raw = self.mask_ratio * num_patches
+        count = int(raw) if self.mask_count == 'floor' else int(round(raw))
+        return min(max(1, count), num_patches - 1)
 
     def sample_permutation(self, batch_size: int, num_patches: int,
                            device: Union[str, torch.device] = 'cpu') -> torch.Tensor:
@@ -198,11 +191,10 @@ class TimeMAEPretrainer(BaseModel):
 
     # ------------------------------------------------------------------ forward parts
     def extract_feat(self, inputs: torch.Tensor,
-                     mask: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Encode all windows of the unmasked series: ``(rep [B, N, D], patch_valid [B, N])``."""
-        patches, valid = self.window_slicer(inputs, mask)
-        x = patches + self.window_slicer.position(patches.shape[1])
-        return self.encoder(x, key_padding_mask=None if mask is None else ~valid), valid
+                     data_samples: Optional[dict] = None) -> torch.Tensor:
+        """The backbone's representation of every window of the unmasked series
+        ``[B, N, D]``."""
+        return self.backbone(inputs, self.mask_of(data_samples))[0]
 
     def masked_forward(self, inputs: torch.Tensor, mask: Optional[torch.Tensor] = None,
                        permutation: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
@@ -213,7 +205,7 @@ class TimeMAEPretrainer(BaseModel):
         ``codes`` / ``code_logits`` ``[B, M, vocab]``, ``code_indices [B, M]``,
         ``pred_logits [B, M, vocab]`` and ``weight [B, M]`` (1 = masked window with data).
         """
-        patches, valid = self.window_slicer(inputs, mask)
+        patches, valid = self.backbone.embed(inputs, mask)
         b, n, _ = patches.shape
         m = self.num_masked(n)
         if permutation is None:
@@ -224,7 +216,7 @@ class TimeMAEPretrainer(BaseModel):
         permutation = permutation.to(patches.device)
         visible_index, masked_index = permutation[:, :n - m], permutation[:, n - m:]
 
-        position = self.window_slicer.position(n).expand(b, -1, -1)
+        position = self.backbone.position(n).expand(b, -1, -1)
         x = patches + position
         visible_valid = _gather_tokens(valid, visible_index)
         masked_valid = _gather_tokens(valid, masked_index)
@@ -234,8 +226,8 @@ class TimeMAEPretrainer(BaseModel):
         visible_padding = None if mask is None else ~visible_valid
         masked_padding = None if mask is None else ~masked_valid
 
-        visible_rep = self.encoder(_gather_tokens(x, visible_index),
-                                   key_padding_mask=visible_padding)
+        visible_rep = self.backbone.encoder(_gather_tokens(x, visible_index),
+                                            key_padding_mask=visible_padding)
         queries = self.mask_token + _gather_tokens(position, masked_index)
         prediction = self.decoder(queries, visible_rep, memory_key_padding_mask=visible_padding)
 
@@ -252,29 +244,12 @@ class TimeMAEPretrainer(BaseModel):
                     weight=masked_valid.to(prediction.dtype))
 
     # ------------------------------------------------------------------ mmengine API
-    @staticmethod
-    def _mask_of(data_samples: Optional[dict]) -> Optional[torch.Tensor]:
-        if isinstance(data_samples, dict):
-            return data_samples.get('mask')
-        return None
-
-    def forward(self, inputs: torch.Tensor, data_samples: Optional[dict] = None,
-                mode: str = 'tensor') -> Union[torch.Tensor, Dict[str, torch.Tensor], List]:
-        if mode == 'tensor':
-            return self.extract_feat(inputs, self._mask_of(data_samples))[0]
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            raise NotImplementedError(
-                'TimeMAEPretrainer only pretrains an encoder and makes no predictions; '
-                'evaluate it with a linear probe or by fine-tuning a classifier that loads '
-                'window_slicer.* and encoder.* from the checkpoint (run pretraining with '
-                '--no-validate --no-test, or without val/test loops)')
-        raise ValueError(f'Invalid mode {mode!r}; use tensor, loss or predict')
-
     def loss(self, inputs: torch.Tensor, data_samples: Optional[dict] = None,
              permutation: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
-        out = self.masked_forward(inputs, self._mask_of(data_samples), permutation)
+        if self.training:
+            # The EMA step for the optimizer step just taken (see the class docstring).
+            self.momentum_encoder.update_parameters(self.backbone.encoder)
+        out = self.masked_forward(inputs, self.mask_of(data_samples), permutation)
         weight = out['weight']
         losses = dict(
             loss_mcc=self.mcc_loss(out['pred_logits'], out['codes'], weight),

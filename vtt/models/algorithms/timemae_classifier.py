@@ -1,130 +1,90 @@
-"""Downstream classification on a TimeMAE-pretrained encoder: linear probe or fine-tuning."""
+"""Downstream classification on a TimeMAE-pretrained backbone: linear probe or fine-tuning."""
 from typing import Dict, List, Optional
 
 import torch
-import torch.nn.functional as F
-from mmengine.model import BaseModel
-from torch import nn
 
 from vtt.registry import MODELS
-from ..utils import classification_predictions
+from vtt.utils.errors import ConfigError
+
+from .base import BaseAlgorithm
 
 __all__ = ['TimeMAEClassifier']
 
-# Parts of the pretraining model that the classifier reuses (TimeMAEPretrainer attribute names).
-PRETRAINED_PARTS = ('window_slicer', 'encoder')
-
 
 @MODELS.register_module()
-class TimeMAEClassifier(BaseModel):
-    """Window slicer + encoder (as in ``TimeMAEPretrainer``) + mean pooling + linear head.
+class TimeMAEClassifier(BaseAlgorithm):
+    """Backbone (:class:`WindowEncoder`, as in ``TimeMAEPretrainer``) + mean pooling + head.
 
     ::
 
-        inputs [B, V, T] -> WindowSlicer -> + position -> encoder (all patches, padding masked)
-          -> mean over valid patches [B, D] -> Linear -> logits [B, C]
+        inputs [B, V, T] -> backbone (slicer + positions + encoder, padding masked)
+          -> mean over valid windows [B, D] -> head -> logits [B, C]
+
+    Pretrained weights come through mmengine's ``init_cfg`` of the backbone::
+
+        backbone=dict(type='WindowEncoder', ...,
+                      init_cfg=dict(type='Pretrained', checkpoint=CKPT, prefix='backbone.'))
+
+    (vtt's strict, safe ``Pretrained``: every backbone weight must be in the checkpoint).
+    Without it the model trains from scratch.
 
     Args:
-        num_classes (int): C.
-        window_slicer, encoder (dict): The same configs as the pretraining model's.
-        pretrained (str, optional): A ``TimeMAEPretrainer`` checkpoint; its ``window_slicer.*``
-            and ``encoder.*`` weights are loaded when training starts (``init_weights``). The
-            config key is ``model.pretrained``. ``None`` trains from random initialisation.
-        freeze_encoder (bool): Linear probe: slicer and encoder frozen (eval mode, no
-            gradients), only the head trains. False: fine-tune everything.
-        head_dropout (float): Dropout before the linear head.
-        label_smoothing (float): Of the cross-entropy loss.
+        num_classes (int): C (given to the head).
+        backbone (dict): :class:`WindowEncoder` config, the same as for pretraining;
+            ``in_channels`` defaults to the preprocessor's ``num_variates``.
+        head (dict): Classification head; ``in_channels`` (D) and ``num_classes`` are filled
+            in. Defaults to ``LinearClsHead`` with cross-entropy; its ``loss`` is in the config.
+        freeze_backbone (bool): Linear probe: backbone frozen (eval mode, no gradients), only
+            the head trains. False: fine-tune everything.
         data_preprocessor (dict): ``TimeSeriesDataPreprocessor`` config.
+        init_cfg (dict, optional): Defaults to the official Xavier-normal linear init (the
+            backbone's ``Pretrained`` init, applied after it, overrides it for the backbone).
     """
 
     def __init__(self,
                  num_classes: int,
-                 window_slicer: dict,
-                 encoder: dict,
-                 pretrained: Optional[str] = None,
-                 freeze_encoder: bool = False,
-                 head_dropout: float = 0.0,
-                 label_smoothing: float = 0.0,
+                 backbone: dict,
+                 head: dict = dict(type='LinearClsHead',
+                                   loss=dict(type='CrossEntropyLoss')),
+                 freeze_backbone: bool = False,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
-        if data_preprocessor is None:
-            raise ValueError('data_preprocessor must be given, e.g. '
-                             "dict(type='TimeSeriesDataPreprocessor', num_variates=6)")
+                 init_cfg: Optional[dict] = dict(type='XavierLinear', distribution='normal',
+                                                 bias=0.1)):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.window_slicer = MODELS.build(window_slicer)
-        self.encoder = MODELS.build(encoder)
-        embed_dims = self.window_slicer.embed_dims
-        self.head = nn.Sequential(nn.Dropout(head_dropout), nn.Linear(embed_dims, num_classes))
+        backbone_cfg = dict(backbone)
+        if self.num_variates is not None:
+            backbone_cfg.setdefault('in_channels', self.num_variates)
+        self.backbone = MODELS.build(backbone_cfg)
+        head_cfg = dict(head)
+        if head_cfg.setdefault('num_classes', num_classes) != num_classes:
+            raise ConfigError(f"model.head.num_classes={head_cfg['num_classes']} differs from "
+                              f'model.num_classes={num_classes}; set it once, at the model')
+        head_cfg['in_channels'] = self.backbone.embed_dims
+        self.head = MODELS.build(head_cfg)
         self.num_classes = num_classes
-        self.pretrained = pretrained
-        self.freeze_encoder = freeze_encoder
-        self.label_smoothing = label_smoothing
-        if freeze_encoder:
-            for part in PRETRAINED_PARTS:
-                for param in getattr(self, part).parameters():
-                    param.requires_grad_(False)
-
-    def init_weights(self) -> None:
-        super().init_weights()
-        if self.pretrained is not None:
-            self.load_pretrained(self.pretrained)
-
-    def load_pretrained(self, checkpoint: str) -> None:
-        """Copy ``window_slicer.*`` and ``encoder.*`` from a pretraining checkpoint (loaded with
-        vtt's safe loader); every weight of those parts must be present."""
-        from mmengine.runner.checkpoint import CheckpointLoader
-        state = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
-        state = state.get('state_dict', state)
-        for part in PRETRAINED_PARTS:
-            prefix = f'{part}.'
-            weights = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-            if not weights:
-                raise KeyError(f'{checkpoint} has no {prefix}* weights; is it a TimeMAE '
-                               'pretraining checkpoint?')
-            missing, unexpected = getattr(self, part).load_state_dict(weights, strict=False)
-            if missing or unexpected:
-                raise KeyError(f'{checkpoint}: {part} does not match the pretraining model '
-                               f'(missing {missing[:5]}, unexpected {unexpected[:5]}); use the '
-                               'same window_slicer/encoder config as for pretraining')
+        self.freeze_backbone = freeze_backbone
+        if freeze_backbone:
+            self.backbone.requires_grad_(False)
 
     def train(self, mode: bool = True):
         super().train(mode)
-        if self.freeze_encoder:  # a linear probe keeps the encoder deterministic (no dropout)
-            self.window_slicer.eval()
-            self.encoder.eval()
+        if self.freeze_backbone:  # a linear probe keeps the backbone deterministic (no dropout)
+            self.backbone.eval()
         return self
 
-    def set_train_statistics(self, stats: dict) -> None:
-        self.data_preprocessor.set_statistics(stats['mean'], stats['std'])
-
-    def extract_feat(self, inputs: torch.Tensor, mask: Optional[torch.Tensor] = None
-                     ) -> torch.Tensor:
-        """Mean-pooled representation ``[B, D]`` over the valid patches."""
-        patches, valid = self.window_slicer(inputs, mask)
-        x = patches + self.window_slicer.position(patches.shape[1])
-        rep = self.encoder(x, key_padding_mask=~valid)
+    def extract_feat(self, inputs: torch.Tensor,
+                     data_samples: Optional[dict] = None) -> torch.Tensor:
+        """Mean-pooled representation ``[B, D]`` over the valid windows."""
+        rep, valid = self.backbone(inputs, self.mask_of(data_samples))
         weight = valid.unsqueeze(-1).to(rep.dtype)
         return (rep * weight).sum(1) / weight.sum(1).clamp_min(1.0)
 
-    def _logits(self, inputs, data_samples):
-        mask = data_samples.get('mask') if isinstance(data_samples, dict) else None
-        return self.head(self.extract_feat(inputs, None if mask is None else mask.bool()))
-
-    def forward(self, inputs: torch.Tensor, data_samples: Optional[dict] = None,
-                mode: str = 'tensor'):
-        if mode == 'tensor':
-            return self._logits(inputs, data_samples)
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        raise ValueError(f'Invalid mode {mode!r}; use tensor, loss or predict')
+    def _forward(self, inputs: torch.Tensor, data_samples: Optional[dict] = None):
+        """``mode='tensor'``: class logits ``[B, C]``."""
+        return self.head(self.extract_feat(inputs, data_samples))
 
     def loss(self, inputs: torch.Tensor, data_samples: dict) -> Dict[str, torch.Tensor]:
-        logits = self._logits(inputs, data_samples)
-        target = data_samples['label'].to(logits.device).long()
-        return dict(loss_cls=F.cross_entropy(logits, target,
-                                             label_smoothing=self.label_smoothing))
+        return self.head.loss(self.extract_feat(inputs, data_samples), data_samples)
 
     def predict(self, inputs: torch.Tensor, data_samples: Optional[dict] = None) -> List[dict]:
-        return classification_predictions(self._logits(inputs, data_samples or {}), data_samples)
+        return self.head.predict(self.extract_feat(inputs, data_samples), data_samples)

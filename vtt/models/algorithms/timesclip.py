@@ -1,19 +1,21 @@
 """TimesCLIP: a time series seen (rendered line plots, CLIP vision) and read (numeric patches,
 CLIP text), aligned by InfoNCE and fused for classification."""
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional
 
 import torch
-from mmengine.model import BaseModel
 from torch import nn
 
 from vtt.registry import MODELS
-from ..utils import FrozenFeatureCache, classification_predictions
+from vtt.utils.errors import ConfigError
+
+from ..utils import FrozenFeatureCache, weights_fingerprint
+from .base import BaseAlgorithm
 
 __all__ = ['TimesCLIPClassifier']
 
 
 @MODELS.register_module()
-class TimesCLIPClassifier(BaseModel):
+class TimesCLIPClassifier(BaseAlgorithm):
     """Dual-modal (vision + language) time-series classifier.
 
     ::
@@ -25,7 +27,7 @@ class TimesCLIPClassifier(BaseModel):
          ├─ variate selection over img + txt -> selected [B, V, D] (+ attention [B, V, V])
          ├─ InfoNCE(img, txt)
          └─ head(concat[mean_V img, mean_V txt, mean_V selected]) -> logits [B, C]
-        loss = cls_loss(logits) + contrastive_loss(img, txt)
+        loss = head.loss (the head's own loss, e.g. focal) + contrastive_loss(img, txt)
 
     Ablations come from the config: ``vision_encoder=None`` (language only),
     ``text_encoder=None`` (vision only), ``contrastive_loss=None``, ``variate_selection=None``.
@@ -37,14 +39,16 @@ class TimesCLIPClassifier(BaseModel):
         text_encoder, patch_tokenizer (dict, optional): Language branch (both or neither);
             ``patch_tokenizer.embed_dims`` defaults to the text encoder's hidden size.
         variate_selection (dict, optional): Neck over the variate tokens.
-        head (dict): Head config; ``in_channels`` and ``out_channels`` are filled in.
-        cls_loss (dict): Classification loss; ``num_classes`` is filled in for FocalLoss.
+        head (dict): Classification head that owns its loss (``MLPClsHead(loss=dict(type=
+            'FocalLoss', ...))``); ``in_channels`` and ``num_classes`` are filled in.
         contrastive_loss (dict, optional): Alignment loss between img and txt.
         cache_vision_features (bool): Cache the frozen vision tower's output per series (the
             images are deterministic), so an epoch does not run the ViT again. Only used while
-            the vision encoder is frozen. Defaults to True.
+            the vision encoder is frozen. The cache is keyed by the series, the renderer's
+            settings and a fingerprint of the vision weights, so loading other weights or
+            changing the renderer never returns stale features. Defaults to True.
         vision_batch_size (int): Images per vision-encoder call (bounds memory).
-        data_preprocessor (dict): Defaults to ``TimeSeriesDataPreprocessor``.
+        data_preprocessor (dict): ``TimeSeriesDataPreprocessor`` config (required).
     """
 
     def __init__(self,
@@ -55,16 +59,13 @@ class TimesCLIPClassifier(BaseModel):
                  text_encoder: Optional[dict] = None,
                  patch_tokenizer: Optional[dict] = None,
                  variate_selection: Optional[dict] = None,
-                 head: dict = dict(type='MLPHead', dropout=0.1),
-                 cls_loss: dict = dict(type='FocalLoss', gamma=2.0, alpha='auto'),
+                 head: dict = dict(type='MLPClsHead', dropout=0.1,
+                                   loss=dict(type='FocalLoss', gamma=2.0, alpha='auto')),
                  contrastive_loss: Optional[dict] = None,
                  cache_vision_features: bool = True,
                  vision_batch_size: int = 256,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
-        if data_preprocessor is None:
-            raise ValueError('data_preprocessor must be given, e.g. '
-                             "dict(type='TimeSeriesDataPreprocessor', num_variates=14)")
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if vision_encoder is None and text_encoder is None:
             raise ValueError('TimesCLIPClassifier needs at least one of vision_encoder and '
@@ -98,13 +99,11 @@ class TimesCLIPClassifier(BaseModel):
         num_parts = (int(self.vision_encoder is not None) + int(self.text_encoder is not None) +
                      int(self.variate_selection is not None))
         head_cfg = dict(head)
-        head_cfg.update(in_channels=num_parts * embed_dims, out_channels=num_classes)
+        if head_cfg.setdefault('num_classes', num_classes) != num_classes:
+            raise ConfigError(f"model.head.num_classes={head_cfg['num_classes']} differs from "
+                              f'model.num_classes={num_classes}; set it once, at the model')
+        head_cfg['in_channels'] = num_parts * embed_dims
         self.head = MODELS.build(head_cfg)
-
-        loss_cfg = dict(cls_loss)
-        if loss_cfg.get('type') in ('FocalLoss', 'vtt.FocalLoss'):
-            loss_cfg.setdefault('num_classes', num_classes)
-        self.cls_loss = MODELS.build(loss_cfg)
         self.contrastive_loss = None
         if contrastive_loss is not None and self.vision_encoder is not None \
                 and self.text_encoder is not None:
@@ -113,11 +112,9 @@ class TimesCLIPClassifier(BaseModel):
 
     # ------------------------------------------------------------------ statistics
     def set_train_statistics(self, stats: dict) -> None:
-        """Take the training split's statistics (``mean``/``std`` per variate, ``class_counts``)
-        into buffers: normalisation and the focal loss' class weights."""
-        self.data_preprocessor.set_statistics(stats['mean'], stats['std'])
-        if hasattr(self.cls_loss, 'set_class_counts') and 'class_counts' in stats:
-            self.cls_loss.set_class_counts(stats['class_counts'])
+        """Normalisation statistics to the preprocessor, class counts to the head's loss (see
+        :class:`BaseAlgorithm`); the vision feature cache is dropped (its inputs change)."""
+        super().set_train_statistics(stats)
         if self.vision_cache is not None:
             self.vision_cache.clear()
 
@@ -143,9 +140,16 @@ class TimesCLIPClassifier(BaseModel):
                 feats = self.vision_cache.lookup(
                     series, variate_index,
                     lambda idx: self._encode_images(series[idx.to(series.device)],
-                                                    variate_index[idx.to(series.device)]))
+                                                    variate_index[idx.to(series.device)]),
+                    context=self.vision_cache_context())
             feats = feats.to(inputs.device)
         return feats.view(b, v, -1)
+
+    def vision_cache_context(self) -> tuple:
+        """What the cached vision features depend on besides the series: the renderer's
+        settings and the vision tower's weights (a content hash, recomputed only when a weight
+        changed)."""
+        return (self.renderer.cache_key(), weights_fingerprint(self.vision_encoder))
 
     def text_features(self, inputs: torch.Tensor) -> torch.Tensor:
         """CLIP text embeddings of the numeric patches per variate, ``[B, V, D_text]``."""
@@ -153,7 +157,8 @@ class TimesCLIPClassifier(BaseModel):
         tokens = self.patch_tokenizer(inputs.reshape(b * v, t))
         return self.text_encoder(tokens).view(b, v, -1)
 
-    def extract_feat(self, inputs: torch.Tensor) -> Dict[str, Optional[torch.Tensor]]:
+    def extract_feat(self, inputs: torch.Tensor,
+                     data_samples: Optional[dict] = None) -> Dict[str, Optional[torch.Tensor]]:
         """Run the branches. Returns ``feats [B, parts*D]``, ``img``/``txt`` ``[B, V, D]``
         (None when the branch is off) and variate-selection ``attention [B, V, V]``."""
         img = txt = attention = None
@@ -172,24 +177,16 @@ class TimesCLIPClassifier(BaseModel):
         return dict(feats=torch.cat(parts, dim=-1), img=img, txt=txt, attention=attention)
 
     # ------------------------------------------------------------------ mmengine API
-    def forward(self, inputs: torch.Tensor, data_samples: Optional[dict] = None,
-                mode: str = 'tensor') -> Union[torch.Tensor, Dict[str, torch.Tensor], List[dict]]:
-        if mode == 'tensor':
-            return self.head(self.extract_feat(inputs)['feats'])
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        raise ValueError(f'Invalid mode {mode!r}; use tensor, loss or predict')
+    def _forward(self, inputs: torch.Tensor, data_samples: Optional[dict] = None):
+        """``mode='tensor'``: class logits ``[B, C]``."""
+        return self.head(self.extract_feat(inputs)['feats'])
 
     def loss(self, inputs: torch.Tensor, data_samples: dict) -> Dict[str, torch.Tensor]:
         out = self.extract_feat(inputs)
-        logits = self.head(out['feats'])
-        losses = dict(loss_cls=self.cls_loss(logits, data_samples['label'].to(logits.device)))
+        losses = self.head.loss(out['feats'], data_samples)
         if self.contrastive_loss is not None:
             losses['loss_contrastive'] = self.contrastive_loss(out['img'], out['txt'])
         return losses
 
     def predict(self, inputs: torch.Tensor, data_samples: Optional[dict] = None) -> List[dict]:
-        return classification_predictions(self.head(self.extract_feat(inputs)['feats']),
-                                          data_samples)
+        return self.head.predict(self.extract_feat(inputs)['feats'], data_samples)

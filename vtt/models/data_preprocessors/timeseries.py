@@ -51,8 +51,8 @@ class TimeSeriesDataPreprocessor(BaseDataPreprocessor):
                                  f'{self.num_variates}')
             if not bool(self.statistics_ready):
                 raise RuntimeError(
-                    'normalisation statistics are not set: train with TrainStatsHook in '
-                    'custom_hooks (it fills them from the training split), load a checkpoint '
+                    'normalisation statistics are not set: train with TrainStatsHook (in '
+                    'default_hooks; it fills them from the training split), load a checkpoint '
                     'trained that way, or call data_preprocessor.set_statistics(mean, std)')
             inputs = (inputs - self.mean.view(1, -1, 1)) / self.std.view(1, -1, 1)
         return dict(inputs=inputs, data_samples=data.get('data_samples'))

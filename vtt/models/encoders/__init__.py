@@ -1,9 +1,8 @@
-from .clip import CLIPTextEncoder, CLIPVisionEncoder, freeze_module
-from .hf_pretrained import PretrainedWeightsNotFoundError, load_pretrained
+from .clip import CLIPTextEncoder, CLIPVisionEncoder, clip_end_of_text_id
+from .transformer import HFTransformerEncoder, TransformerBlock, TransformerEncoder
+from .window_encoder import WindowEncoder
 
 __all__ = [
-    'CLIPVisionEncoder', 'CLIPTextEncoder', 'freeze_module', 'PretrainedWeightsNotFoundError',
-    'load_pretrained'
+    'CLIPVisionEncoder', 'CLIPTextEncoder', 'clip_end_of_text_id', 'TransformerBlock',
+    'TransformerEncoder', 'HFTransformerEncoder', 'WindowEncoder'
 ]
-from .transformer import HFTransformerEncoder, TransformerEncoder
-__all__ += ['TransformerEncoder', 'HFTransformerEncoder']

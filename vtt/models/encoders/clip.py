@@ -3,51 +3,34 @@ from typing import Optional, Sequence
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModule
 from torch import nn
 
 from vtt.registry import MODELS
-from .hf_pretrained import build_hf_config, load_pretrained
 
-__all__ = ['CLIPVisionEncoder', 'CLIPTextEncoder', 'freeze_module']
+from ..utils import PretrainedTower, build_hf_config, load_pretrained
+
+__all__ = ['CLIPVisionEncoder', 'CLIPTextEncoder', 'clip_end_of_text_id']
 
 CLIP_IMAGE_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_IMAGE_STD = (0.26862954, 0.26130258, 0.27577711)
 
 
-def freeze_module(module: nn.Module) -> None:
-    """Stop gradients to every parameter of ``module`` and put it in eval mode."""
-    module.eval()
-    for param in module.parameters():
-        param.requires_grad_(False)
+def clip_end_of_text_id(config) -> int:
+    """The id of CLIP's end-of-text token ``<|endoftext|>`` for a ``CLIPTextConfig``.
 
-
-class _FrozenAwareEncoder(BaseModule):
-    """Common behaviour: optional freezing that survives ``model.train()``, and no re-init of
-    loaded weights by mmengine's ``init_weights`` recursion."""
-
-    def __init__(self, frozen: bool):
-        super().__init__()
-        self.frozen = frozen
-
-    def _finish(self, backbone: nn.Module) -> None:
-        if self.frozen:
-            freeze_module(backbone)
-
-    def init_weights(self) -> None:
-        # Weights come from ``from_pretrained`` or from HF's own init at construction; letting
-        # mmengine recurse into the HF model would re-initialise loaded weights.
-        pass
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        if self.frozen:
-            self.backbone.eval()  # no dropout / stochastic depth in a frozen tower
-        return self
+    Original OpenAI CLIP configs declare the legacy ``eos_token_id: 2`` (transformers itself
+    treats 2 as "legacy" and pools at the highest token id instead); the real end-of-text token
+    is the last id of the vocabulary, 49407 of 49408. Configs that declare another id are
+    trusted.
+    """
+    eos = config.eos_token_id
+    if eos is None or eos == 2 or not 0 <= eos < config.vocab_size:
+        return config.vocab_size - 1
+    return int(eos)
 
 
 @MODELS.register_module()
-class CLIPVisionEncoder(_FrozenAwareEncoder):
+class CLIPVisionEncoder(PretrainedTower):
     """CLIP image tower: images -> projected CLS embedding.
 
     Args:
@@ -58,6 +41,9 @@ class CLIPVisionEncoder(_FrozenAwareEncoder):
         frozen (bool): Freeze all weights (the TimesCLIP default). Defaults to True.
         local_files_only (bool): Never contact the hub. Defaults to False.
         image_mean, image_std: Normalisation applied to ``[0, 1]`` images.
+        save_pretrained_weights (bool): Write the frozen pretrained weights into checkpoints
+            (self-contained, ~350 MB for ViT-B/16). By default checkpoints record the source
+            and a hash of the weights instead (see :class:`PretrainedTower`).
 
     Shapes: ``forward(images [N, 3, H, W] in [0, 1]) -> [N, output_dim]``.
     """
@@ -68,8 +54,10 @@ class CLIPVisionEncoder(_FrozenAwareEncoder):
                  frozen: bool = True,
                  local_files_only: bool = False,
                  image_mean: Sequence[float] = CLIP_IMAGE_MEAN,
-                 image_std: Sequence[float] = CLIP_IMAGE_STD):
-        super().__init__(frozen)
+                 image_std: Sequence[float] = CLIP_IMAGE_STD,
+                 save_pretrained_weights: bool = False):
+        super().__init__(frozen, pretrained, save_pretrained_weights,
+                         'model.vision_encoder.pretrained')
         from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
         if pretrained is not None:
             self.backbone = load_pretrained(
@@ -78,7 +66,6 @@ class CLIPVisionEncoder(_FrozenAwareEncoder):
         else:
             self.backbone = CLIPVisionModelWithProjection(
                 build_hf_config(CLIPVisionConfig, config))
-        self.pretrained = pretrained
         self.image_size = self.backbone.config.image_size
         self.output_dim = self.backbone.config.projection_dim
         self.register_buffer('image_mean', torch.tensor(image_mean).view(1, 3, 1, 1), False)
@@ -94,11 +81,13 @@ class CLIPVisionEncoder(_FrozenAwareEncoder):
 
 
 @MODELS.register_module()
-class CLIPTextEncoder(_FrozenAwareEncoder):
+class CLIPTextEncoder(PretrainedTower):
     """CLIP text transformer fed with ``inputs_embeds`` (no BPE tokens).
 
     A learnable summary token is appended to every sequence; it is initialised from CLIP's
-    end-of-text token embedding, and CLIP pools its text embedding from that position too. With
+    end-of-text token embedding (:func:`clip_end_of_text_id`: id 49407, not the legacy
+    ``eos_token_id: 2`` of the original configs), and CLIP pools its text embedding from that
+    position too. With
     CLIP's causal attention the last position is the only one that sees the whole sequence, so
     its output (after the final layer norm and the text projection) is the sequence embedding.
 
@@ -109,6 +98,8 @@ class CLIPTextEncoder(_FrozenAwareEncoder):
         frozen (bool): Freeze the transformer (the summary token stays trainable).
         causal (bool): Keep CLIP's causal mask (it was trained with it). Defaults to True.
         local_files_only (bool): Never contact the hub.
+        save_pretrained_weights (bool): Write the frozen pretrained weights into checkpoints
+            (see :class:`CLIPVisionEncoder`).
 
     Shapes: ``forward(inputs_embeds [N, L, hidden_size]) -> [N, output_dim]``; ``L + 1`` must
     not exceed ``max_position_embeddings`` (77 for CLIP).
@@ -119,8 +110,10 @@ class CLIPTextEncoder(_FrozenAwareEncoder):
                  config: Optional[dict] = None,
                  frozen: bool = True,
                  causal: bool = True,
-                 local_files_only: bool = False):
-        super().__init__(frozen)
+                 local_files_only: bool = False,
+                 save_pretrained_weights: bool = False):
+        super().__init__(frozen, pretrained, save_pretrained_weights,
+                         'model.text_encoder.pretrained')
         from transformers import CLIPTextConfig, CLIPTextModelWithProjection
         if pretrained is not None:
             self.backbone = load_pretrained(
@@ -128,14 +121,13 @@ class CLIPTextEncoder(_FrozenAwareEncoder):
                 'model.text_encoder.pretrained', local_files_only=local_files_only)
         else:
             self.backbone = CLIPTextModelWithProjection(build_hf_config(CLIPTextConfig, config))
-        self.pretrained = pretrained
         self.causal = causal
         cfg = self.backbone.config
         self.hidden_size = cfg.hidden_size
         self.output_dim = cfg.projection_dim
         self.max_length = cfg.max_position_embeddings
         token_table = self.backbone.text_model.embeddings.token_embedding.weight
-        eos = cfg.eos_token_id if 0 <= (cfg.eos_token_id or -1) < token_table.shape[0] else -1
+        eos = clip_end_of_text_id(cfg)
         self.summary_token = nn.Parameter(token_table[eos].detach().clone().view(1, 1, -1))
         # The BPE token table (49408 x 512 = 25M parameters for CLIP) is never used with
         # inputs_embeds; drop it so it is neither kept in memory nor saved in checkpoints.

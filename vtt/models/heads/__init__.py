@@ -1,3 +1,4 @@
+from .cls_head import ClsHead, LinearClsHead, MLPClsHead, build_loss
 from .mlp_head import MLPHead
 
-__all__ = ['MLPHead']
+__all__ = ['ClsHead', 'LinearClsHead', 'MLPClsHead', 'MLPHead', 'build_loss']

@@ -1,6 +1,9 @@
 from .contrastive import InfoNCELoss, info_nce
+from .cross_entropy import CrossEntropyLoss
 from .focal import FocalLoss, balanced_class_weights
-
-__all__ = ['FocalLoss', 'InfoNCELoss', 'info_nce', 'balanced_class_weights']
 from .masked_modeling import MCCLoss, MRRLoss
-__all__ += ['MCCLoss', 'MRRLoss']
+
+__all__ = [
+    'CrossEntropyLoss', 'FocalLoss', 'InfoNCELoss', 'MCCLoss', 'MRRLoss', 'info_nce',
+    'balanced_class_weights'
+]

@@ -1,5 +1,4 @@
+from .cross_attention import CrossAttentionDecoder
 from .variate_selection import VariateSelection
 
-__all__ = ['VariateSelection']
-from .cross_attention import CrossAttentionDecoder
-__all__ += ['CrossAttentionDecoder']
+__all__ = ['VariateSelection', 'CrossAttentionDecoder']

@@ -6,20 +6,24 @@ from mmengine.model import BaseModule
 from torch import nn
 
 from vtt.registry import MODELS
-from ..encoders.transformer import attendable_padding_mask
+
+from ..utils import attendable_padding_mask, upgrade_layer_scale_keys
 
 __all__ = ['CrossAttentionDecoder', 'CrossAttentionBlock']
 
 
 class CrossAttentionBlock(nn.Module):
-    """``queries <- queries + MHA(queries, memory, memory)``, then ``+ FFN`` (GELU).
+    """``queries <- Norm1(queries + Dropout(a1 * MHA(queries, memory, memory)))``, then
+    ``Norm2(queries + Dropout(a2 * FFN(queries)))`` (GELU; pre-norm with ``norm_first``).
 
     There is no self-attention among the queries: each query sees only its own state and the
     memory, so one masked position's prediction never depends on another masked query.
+    ``a1``/``a2`` are learnable residual scales initialised to ``layer_scale_init`` (None: fixed
+    at 1), as :class:`vtt.models.encoders.TransformerBlock`.
     """
 
     def __init__(self, embed_dims: int, num_heads: int, ffn_ratio: int, dropout: float,
-                 norm_first: bool):
+                 norm_first: bool, layer_scale_init: Optional[float] = 1e-8):
         super().__init__()
         self.norm_first = norm_first
         self.attn = nn.MultiheadAttention(embed_dims, num_heads, dropout=dropout,
@@ -31,19 +35,29 @@ class CrossAttentionBlock(nn.Module):
         self.norm2 = nn.LayerNorm(embed_dims)
         self.dropout1 = nn.Dropout(dropout)
         self.dropout2 = nn.Dropout(dropout)
+        if layer_scale_init is None:
+            self.scale1 = self.scale2 = None
+        else:
+            self.scale1 = nn.Parameter(torch.tensor(float(layer_scale_init)))
+            self.scale2 = nn.Parameter(torch.tensor(float(layer_scale_init)))
+        self.register_load_state_dict_pre_hook(upgrade_layer_scale_keys)
 
     def _cross(self, q, memory, key_padding_mask):
         out = self.attn(q, memory, memory, key_padding_mask=key_padding_mask,
                         need_weights=False)[0]
-        return self.dropout1(out)
+        return self.dropout1(out if self.scale1 is None else self.scale1 * out)
+
+    def _ffn(self, x):
+        out = self.ffn(x)
+        return self.dropout2(out if self.scale2 is None else self.scale2 * out)
 
     def forward(self, queries: torch.Tensor, memory: torch.Tensor,
                 key_padding_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         if self.norm_first:
             queries = queries + self._cross(self.norm1(queries), memory, key_padding_mask)
-            return queries + self.dropout2(self.ffn(self.norm2(queries)))
+            return queries + self._ffn(self.norm2(queries))
         queries = self.norm1(queries + self._cross(queries, memory, key_padding_mask))
-        return self.norm2(queries + self.dropout2(self.ffn(queries)))
+        return self.norm2(queries + self._ffn(queries))
 
 
 @MODELS.register_module()
@@ -60,25 +74,28 @@ class CrossAttentionDecoder(BaseModule):
         num_layers (int): Blocks. Defaults to 4.
         num_heads (int): Attention heads. Defaults to 4.
         ffn_ratio (int): FFN hidden size = ``ffn_ratio * D``. Defaults to 4.
-        dropout (float): Dropout. Defaults to 0.2.
+        dropout (float): Dropout. Defaults to 0.1 (the official code's decoder, whose
+            encoder uses 0.2).
         norm_first (bool): Pre-norm blocks plus a final LayerNorm; ``False`` (default) gives
             post-norm blocks as in the official code.
+        layer_scale_init (float, optional): Initial learnable residual scale of every block
+            (official: 1e-8); None disables it.
 
     Shapes: ``forward(queries [B, M, D], memory [B, Nv, D], memory_key_padding_mask [B, Nv]
     bool (True = ignore) or None) -> [B, M, D]``.
     """
 
     def __init__(self, embed_dims: int = 64, num_layers: int = 4, num_heads: int = 4,
-                 ffn_ratio: int = 4, dropout: float = 0.2, norm_first: bool = False,
-                 init_cfg: Optional[dict] = None):
+                 ffn_ratio: int = 4, dropout: float = 0.1, norm_first: bool = False,
+                 layer_scale_init: Optional[float] = 1e-8, init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         if embed_dims % num_heads:
             raise ValueError(f'embed_dims={embed_dims} is not divisible by '
                              f'num_heads={num_heads}')
         self.embed_dims = embed_dims
         self.layers = nn.ModuleList([
-            CrossAttentionBlock(embed_dims, num_heads, ffn_ratio, dropout, norm_first)
-            for _ in range(num_layers)
+            CrossAttentionBlock(embed_dims, num_heads, ffn_ratio, dropout, norm_first,
+                                layer_scale_init) for _ in range(num_layers)
         ])
         self.norm = nn.LayerNorm(embed_dims) if norm_first else nn.Identity()
 

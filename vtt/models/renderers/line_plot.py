@@ -78,6 +78,11 @@ class TimeSeriesRenderer(nn.Module):
         return (f'image_size={self.image_size}, line_width={self.line_width}, '
                 f'margin={self.margin}, scales={self.scales}')
 
+    def cache_key(self) -> tuple:
+        """Every setting that changes the pixels (for caches of features of the images)."""
+        return (type(self).__name__, self.image_size, self.line_width, self.margin, self.scales,
+                str(self.out_dtype), tuple(self.palette.flatten().tolist()))
+
     def _band(self, series: torch.Tensor, height: int):
         """Line plot of ``series [N, L]`` in a band of ``height`` rows, as row indices
         ``[N, K, W]`` (long) and their coverage in [0, 1] ``[N, K, W]``."""
@@ -107,7 +112,8 @@ class TimeSeriesRenderer(nn.Module):
         inside = (cols >= margin) & (cols <= width - 1 - margin)
         # Columns outside the plot get an empty span, hence zero coverage.
         top = torch.where(inside, torch.minimum(left, right), torch.full_like(left, 1e4)) - reach
-        bottom = torch.where(inside, torch.maximum(left, right), torch.full_like(left, -1e4)) + reach
+        bottom = torch.where(inside, torch.maximum(left, right),
+                             torch.full_like(left, -1e4)) + reach
         # Only a window of rows around each column's span can be covered: evaluate coverage
         # there ([N, K, W] with K << height) and scatter it into the image, instead of computing
         # a distance for every pixel. The window is shifted to stay inside the band.

@@ -29,13 +29,17 @@ class WindowSlicer(BaseModule):
         window (int): Steps per sub-series (the paper's w). Defaults to 8.
         max_patches (int): Size of the positional table, the largest N supported.
             Defaults to 512.
+        position_init_std (float): Standard deviation of the normal initialisation of the
+            positional table. Defaults to 1.0, the official TimeMAE code's (an ``nn.Embedding``
+            table); ViT/MAE-style small tables use 0.02.
 
     Shapes: ``forward(x [B, V, T], mask [B, T] bool (True = valid step) or None)
     -> (patches [B, N, D], patch_valid [B, N] bool)``; ``position(n) -> [1, n, D]``.
     """
 
     def __init__(self, in_channels: int, embed_dims: int = 64, window: int = 8,
-                 max_patches: int = 512, init_cfg: Optional[dict] = None):
+                 max_patches: int = 512, position_init_std: float = 1.0,
+                 init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         if window < 1 or max_patches < 1:
             raise ValueError(f'window and max_patches must be positive, got {window}, '
@@ -46,9 +50,8 @@ class WindowSlicer(BaseModule):
         self.max_patches = int(max_patches)
         self.proj = nn.Conv1d(in_channels, embed_dims, kernel_size=self.window,
                               stride=self.window)
-        # Small init (ViT/MAE convention) so positions do not swamp the window embeddings.
         self.pos_embed = nn.Parameter(torch.empty(1, self.max_patches, embed_dims))
-        nn.init.trunc_normal_(self.pos_embed, std=0.02)
+        nn.init.normal_(self.pos_embed, std=float(position_init_std))
 
     def num_patches(self, num_steps: int) -> int:
         """N for a series of ``num_steps`` steps."""

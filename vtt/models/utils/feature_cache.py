@@ -1,4 +1,4 @@
-from typing import Callable, Dict, List
+from typing import Callable, Dict, Hashable, List, Optional
 
 import torch
 
@@ -10,14 +10,17 @@ class FrozenFeatureCache:
 
     Rows are keyed by their exact bytes plus an integer tag (e.g. the variate index, which
     changes the rendered colour), so the cache is keyed by the data itself: the same series in
-    another split, batch or epoch hits it, a changed value misses. One cache belongs to one model
-    instance, i.e. to one renderer setting and one backbone; :meth:`clear` it when either changes.
+    another split, batch or epoch hits it, a changed value misses. Everything else that changes
+    the features (the extractor's weights, the renderer's settings) is the ``context`` of a
+    lookup: when it differs from the previous lookup's, every stored feature is dropped first,
+    so a stale feature cannot be returned after, e.g., ``load_state_dict`` of other weights.
     Features are kept on the CPU.
     """
 
     def __init__(self, max_items: int = 2_000_000):
         self.max_items = max_items
         self._store: Dict[bytes, torch.Tensor] = {}
+        self._context: Optional[Hashable] = None
         self.hits = 0
         self.misses = 0
 
@@ -28,9 +31,14 @@ class FrozenFeatureCache:
         self._store.clear()
 
     def lookup(self, rows: torch.Tensor, tags: torch.Tensor,
-               compute: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+               compute: Callable[[torch.Tensor], torch.Tensor],
+               context: Optional[Hashable] = None) -> torch.Tensor:
         """Features of ``rows [N, ...]``; ``compute(indices)`` returns features ``[M, D]`` for
-        the rows (given as indices into ``rows``) that are not cached yet."""
+        the rows (given as indices into ``rows``) that are not cached yet. ``context``: a
+        hashable description of everything besides the rows that the features depend on."""
+        if context != self._context:
+            self._store.clear()
+            self._context = context
         raw = rows.detach().to('cpu', torch.float32).contiguous().numpy()
         tag_list = tags.detach().cpu().tolist()
         keys: List[bytes] = [raw[i].tobytes() + int(t).to_bytes(4, 'little', signed=True)

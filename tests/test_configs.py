@@ -6,9 +6,9 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from vtt.models.encoders import PretrainedWeightsNotFoundError
 from vtt.registry import DATASETS, MODELS
 from vtt.testing import TINY_CLIP_TEXT, TINY_CLIP_VISION
+from vtt.utils.errors import PretrainedWeightsNotFoundError
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)

@@ -1,4 +1,6 @@
 # Runtime shared by every experiment: hooks, logging, seeding, environment.
+# The standard hooks are all named entries of `default_hooks`, so an experiment adds, changes
+# or removes one (`default_hooks = dict(confusion_matrix=None)`) without re-typing the list.
 default_scope = 'vtt'
 
 default_hooks = dict(
@@ -11,10 +13,14 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # progress bar with rate and ETA on a terminal; plain log lines otherwise
     progress=dict(type='RichProgressHook'),
+    # normalisation statistics and class counts from the training split, into the model
+    train_stats=dict(type='TrainStatsHook'),
+    # RNG states in checkpoints, so a resumed run matches an uninterrupted one
+    rng_state=dict(type='RNGStateHook'),
+    # after testing: the confusion matrix as JSON + PNG (a no-op for runs without a test)
+    confusion_matrix=dict(type='ConfusionMatrixHook'),
 )
-
-# RNGStateHook saves/restores RNG states so a resumed run matches an uninterrupted one.
-custom_hooks = [dict(type='RNGStateHook')]
+custom_hooks = []
 
 env_cfg = dict(
     cudnn_benchmark=False,

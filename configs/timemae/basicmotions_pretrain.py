@@ -11,11 +11,10 @@ model = dict(
     data_preprocessor=dict(num_variates=6),
     # window 4, not the official 8: with 8, JapaneseVowels (<= 29 steps) has only 4
     # sub-series and the codeword task learns nothing; 4 also helps BasicMotions.
-    window_slicer=dict(window=4, in_channels=6),
+    backbone=dict(window_slicer=dict(window=4)),
 )
 train_dataloader = dict(dataset=dict(name='BasicMotions', split='trainval'))
 val_dataloader = val_cfg = val_evaluator = None
 test_dataloader = test_cfg = test_evaluator = None
 
-default_hooks = dict(checkpoint=dict(interval=25, save_last=True))
-custom_hooks = [dict(type='TrainStatsHook'), dict(type='RNGStateHook')]
+default_hooks = dict(checkpoint=dict(interval=25, save_last=True), confusion_matrix=None)

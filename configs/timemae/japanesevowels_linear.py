@@ -1,5 +1,5 @@
-# Linear probe of the TimeMAE encoder pretrained by japanesevowels_pretrain.py on JapaneseVowels: frozen
-# encoder, mean-pooled representation, only the linear head trains.
+# Linear probe of the TimeMAE backbone pretrained by japanesevowels_pretrain.py on
+# JapaneseVowels: frozen backbone, mean-pooled representation, only the linear head trains.
 _base_ = ['./japanesevowels_finetune.py']
 
-model = dict(freeze_encoder=True)
+model = dict(freeze_backbone=True)

@@ -8,12 +8,10 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-custom_hooks = [
-    dict(type='TrainStatsHook'),
-    dict(type='RNGStateHook'),
-    dict(type='ResumableEarlyStoppingHook', monitor='cls/macro_f1', rule='greater', patience=15),
-    dict(type='ConfusionMatrixHook'),
-]
-
-# Keep the best checkpoint by validation macro-F1 (and the latest, for --resume).
-default_hooks = dict(checkpoint=dict(save_best='cls/macro_f1', rule='greater'))
+# Keep the best checkpoint by validation macro-F1 (and the latest, for --resume); stop after 15
+# epochs without improvement.
+default_hooks = dict(
+    checkpoint=dict(save_best='cls/macro_f1', rule='greater'),
+    early_stopping=dict(type='ResumableEarlyStoppingHook', monitor='cls/macro_f1',
+                        rule='greater', patience=15),
+)

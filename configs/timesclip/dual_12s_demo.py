@@ -29,9 +29,4 @@ model = dict(
 
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 train_cfg = dict(max_epochs=30)
-custom_hooks = [
-    dict(type='TrainStatsHook'),
-    dict(type='RNGStateHook'),
-    dict(type='ResumableEarlyStoppingHook', monitor='cls/macro_f1', rule='greater', patience=8),
-    dict(type='ConfusionMatrixHook'),
-]
+default_hooks = dict(early_stopping=dict(patience=8))

@@ -31,7 +31,7 @@ def series_batch(num: int, steps: int, seed: int = 0) -> torch.Tensor:
 
 
 def time_vtt(series, image_size, out_dtype, repeats, batch, reuse_output=False):
-    from vtt.models.tokenizers import TimeSeriesRenderer
+    from vtt.models.renderers import TimeSeriesRenderer
     renderer = TimeSeriesRenderer(image_size=image_size, out_dtype=out_dtype)
     colours = torch.arange(series.shape[0]) % 14
     out = renderer(series[:batch], colours[:batch])  # warm-up

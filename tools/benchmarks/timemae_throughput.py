@@ -38,8 +38,7 @@ def measure(name, epochs, batch_size, mask_shared, threads):
     cfg = Config.fromfile(TEMPLATE)
     variates = dataset.metainfo['num_variates']
     cfg.model.data_preprocessor.num_variates = variates
-    cfg.model.window_slicer.in_channels = variates
-    cfg.model.window_slicer.window = 8  # the official setting (vtt's UEA configs use 4)
+    cfg.model.backbone.window_slicer.window = 8  # the official setting (vtt's UEA configs use 4)
     cfg.model.batch_shared_mask = mask_shared
     model = MODELS.build(cfg.model)
     model.set_train_statistics(dataset.train_statistics())
@@ -68,7 +67,7 @@ def main(argv=None):
     parser.add_argument('--threads', type=int, default=None, help='torch threads')
     args = parser.parse_args(argv)
 
-    from vtt.utils import register_all_modules
+    from vtt.setup_env import register_all_modules
     register_all_modules()
     rows = [measure(n, args.epochs, args.batch_size, args.batch_shared_mask, args.threads)
             for n in args.names]

@@ -34,16 +34,18 @@ def stage_config(stage, name, data_root, num_variates, num_classes, work_dir, se
                  pretrained=None, verbose=False, cfg_options=None):
     """The template config of ``stage`` pointed at one dataset."""
     from mmengine.config import Config
+
+    from vtt.utils.cli import drop_disabled_hooks
     cfg = Config.fromfile(TEMPLATES['finetune' if stage == 'scratch' else stage])
     cfg.model.data_preprocessor.num_variates = num_variates
-    cfg.model.window_slicer.in_channels = num_variates
     for split in ('train', 'val', 'test'):
         loader = cfg.get(f'{split}_dataloader')
         if loader is not None:
             loader.dataset.update(name=name, data_root=data_root)
     if stage != 'pretrain':
         cfg.model.num_classes = num_classes
-        cfg.model.pretrained = pretrained
+        cfg.model.backbone.init_cfg = None if pretrained is None else dict(
+            type='Pretrained', checkpoint=pretrained, prefix='backbone.')
     cfg.train_cfg.max_epochs = epochs
     if cfg.get('param_scheduler') and cfg.param_scheduler.get('T_max'):
         cfg.param_scheduler.T_max = epochs
@@ -54,6 +56,7 @@ def stage_config(stage, name, data_root, num_variates, num_classes, work_dir, se
         cfg.log_level = 'WARNING'
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    drop_disabled_hooks(cfg)
     return cfg
 
 
@@ -134,10 +137,11 @@ def main(argv=None):
                         help='also fine-tune from random initialisation (baseline)')
     parser.add_argument('--verbose', action='store_true', help='show the runners\' logs')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
-                        help='overrides for every stage, e.g. model.window_slicer.window=4')
+                        help='overrides for every stage, e.g. '
+                        'model.backbone.window_slicer.window=4')
     args = parser.parse_args(argv)
 
-    from vtt.utils import register_all_modules
+    from vtt.setup_env import register_all_modules
     from vtt.utils.cli import user_errors
     register_all_modules(init_default_scope=False)
     rows = []

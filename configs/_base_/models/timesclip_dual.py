@@ -14,8 +14,9 @@ model = dict(
     patch_tokenizer=dict(type='NumericPatchTokenizer', patch_len=4, stride=2,
                          num_temporal_layers=1, num_heads=8, dropout=0.1),
     variate_selection=dict(type='VariateSelection', num_heads=8, dropout=0.1),
-    head=dict(type='MLPHead', hidden_channels=512, dropout=0.1),
-    cls_loss=dict(type='FocalLoss', gamma=2.0, alpha='auto'),
+    # The head owns its loss: focal loss, alpha from the training class frequencies.
+    head=dict(type='MLPClsHead', hidden_channels=512, dropout=0.1,
+              loss=dict(type='FocalLoss', gamma=2.0, alpha='auto')),
     contrastive_loss=dict(type='InfoNCELoss', temperature=0.07, mode='per_variate',
                           loss_weight=0.1),
     cache_vision_features=True,

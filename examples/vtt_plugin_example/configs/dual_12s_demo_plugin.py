@@ -6,5 +6,5 @@ custom_imports = dict(imports=['vtt_plugin_example'], allow_failed_imports=False
 
 model = dict(
     text_encoder=dict(_delete_=True, type='GRUSequenceEncoder', hidden_size=64, output_dim=64),
-    cls_loss=dict(_delete_=True, type='LabelSmoothingCrossEntropy', smoothing=0.1),
+    head=dict(loss=dict(_delete_=True, type='LabelSmoothingCrossEntropy', smoothing=0.1)),
 )

@@ -13,8 +13,8 @@ model = dict(
     freeze_backbone=False,
     data_preprocessor=dict(num_variates=6),
     backbone=dict(
-        # window 4, not the official 8 (see basicmotions_pretrain.py)
-        window_slicer=dict(window=4),
+        # window 4 and small positions, as basicmotions_pretrain.py
+        window_slicer=dict(window=4, position_init_std=0.02),
         init_cfg=dict(type='Pretrained', checkpoint='work_dirs/basicmotions_pretrain/epoch_100.pth',
                       prefix='backbone.')),
 )

@@ -7,12 +7,7 @@ from torch import nn
 
 from vtt.registry import MODELS
 
-from ..utils import (
-    PretrainedTower,
-    attendable_padding_mask,
-    load_pretrained,
-    upgrade_layer_scale_keys,
-)
+from ..utils import PretrainedTower, add_layer_scales, attendable_padding_mask, load_pretrained
 
 __all__ = ['TransformerBlock', 'TransformerEncoder', 'HFTransformerEncoder']
 
@@ -51,12 +46,7 @@ class TransformerBlock(nn.Module):
         self.dropout1 = nn.Dropout(dropout)
         self.dropout2 = nn.Dropout(dropout)
         self.activation = nn.GELU()
-        if layer_scale_init is None:
-            self.scale1 = self.scale2 = None
-        else:
-            self.scale1 = nn.Parameter(torch.tensor(float(layer_scale_init)))
-            self.scale2 = nn.Parameter(torch.tensor(float(layer_scale_init)))
-        self.register_load_state_dict_pre_hook(upgrade_layer_scale_keys)
+        add_layer_scales(self, layer_scale_init)
 
     def _attn(self, x, key_padding_mask):
         out = self.self_attn(x, x, x, key_padding_mask=key_padding_mask, need_weights=False)[0]

@@ -7,7 +7,7 @@ from torch import nn
 
 from vtt.registry import MODELS
 
-from ..utils import attendable_padding_mask, upgrade_layer_scale_keys
+from ..utils import add_layer_scales, attendable_padding_mask
 
 __all__ = ['CrossAttentionDecoder', 'CrossAttentionBlock']
 
@@ -35,12 +35,7 @@ class CrossAttentionBlock(nn.Module):
         self.norm2 = nn.LayerNorm(embed_dims)
         self.dropout1 = nn.Dropout(dropout)
         self.dropout2 = nn.Dropout(dropout)
-        if layer_scale_init is None:
-            self.scale1 = self.scale2 = None
-        else:
-            self.scale1 = nn.Parameter(torch.tensor(float(layer_scale_init)))
-            self.scale2 = nn.Parameter(torch.tensor(float(layer_scale_init)))
-        self.register_load_state_dict_pre_hook(upgrade_layer_scale_keys)
+        add_layer_scales(self, layer_scale_init)
 
     def _cross(self, q, memory, key_padding_mask):
         out = self.attn(q, memory, memory, key_padding_mask=key_padding_mask,

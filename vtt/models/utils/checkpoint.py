@@ -1,8 +1,22 @@
-"""Reading checkpoints written by earlier layouts of vtt models (key maps)."""
+"""Residual layer scales, and reading checkpoints written by earlier layouts (key maps)."""
+from typing import Optional
+
 import torch
 from torch import nn
 
-__all__ = ['upgrade_layer_scale_keys', 'upgrade_timemae_pretrainer_keys']
+__all__ = ['add_layer_scales', 'upgrade_layer_scale_keys', 'upgrade_timemae_pretrainer_keys']
+
+
+def add_layer_scales(block: nn.Module, init: Optional[float]) -> None:
+    """Give a residual block learnable scalar scales ``scale1``/``scale2`` of its two sublayers,
+    initialised to ``init`` (None: no scales, i.e. fixed at 1), and the pre-hook that lets it
+    load state dicts written before it had them (:func:`upgrade_layer_scale_keys`)."""
+    if init is None:
+        block.scale1 = block.scale2 = None
+    else:
+        block.scale1 = nn.Parameter(torch.tensor(float(init)))
+        block.scale2 = nn.Parameter(torch.tensor(float(init)))
+    block.register_load_state_dict_pre_hook(upgrade_layer_scale_keys)
 
 
 def upgrade_layer_scale_keys(module: nn.Module, state_dict: dict, prefix: str, *args) -> None:

@@ -72,7 +72,7 @@ class PretrainedTower(BaseModule):
     * **Checkpoints without frozen weights.** A frozen backbone loaded from ``pretrained`` (hub
       id or local directory) is not written into checkpoints: the state dict records its
       source and the SHA-256 of its weights under ``<prefix>_extra_state`` instead, so a real
-      TimesCLIP checkpoint drops from ~500 MB to a few MB. (The record is JSON in a uint8
+      TimesCLIP state dict drops from 498 MB to 23 MB. (The record is JSON in a uint8
       tensor: mmengine broadcasts state dicts between ranks and accepts only tensors.) Loading
       such a checkpoint keeps the backbone that was just re-created from the source and
       refuses, with

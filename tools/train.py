@@ -66,9 +66,10 @@ def merge_args(cfg, args):
                                if s.get('type') != 'ReduceOnPlateauLR'] or None
         cfg.custom_hooks = [h for h in cfg.get('custom_hooks', [])
                             if 'EarlyStopping' not in h.get('type', '')]
-        for name, hook in list(cfg.default_hooks.items()):
+        hooks = cfg.get('default_hooks') or {}
+        for name, hook in list(hooks.items()):
             if hook is not None and 'EarlyStopping' in str(hook.get('type', '')):
-                cfg.default_hooks[name] = None
+                hooks[name] = None
     apply_runner_args(cfg, args)
     return cfg
 

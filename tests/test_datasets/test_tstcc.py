@@ -44,9 +44,9 @@ def test_load_splits_and_items(tmp_path):
     assert item['inputs'].shape == (3, 8) and item['inputs'].dtype == torch.float32
     assert item['data_samples']['label'].dtype == torch.int64
     assert item['data_samples']['index'] == 2
-    assert item['data_samples']['mask'].shape == (8, ) and bool(item['data_samples']['mask'].all())
+    assert 'mask' not in item['data_samples']  # equal lengths: the mask-free path
     batch = default_collate([ds[i] for i in range(4)])
-    assert batch['inputs'].shape == (4, 3, 8) and batch['data_samples']['mask'].shape == (4, 8)
+    assert batch['inputs'].shape == (4, 3, 8) and batch['data_samples']['label'].shape == (4, )
 
 
 def test_train_statistics_from_train_file(tmp_path):

@@ -44,10 +44,16 @@ def _train(wrap):
 def _worker(rank, port, out):
     import torch.distributed as dist
     from mmengine.model import MMDistributedDataParallel
+
+    from vtt.models.utils import ema_update_
     os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
     dist.init_process_group('gloo', rank=rank, world_size=2)
     try:
         ema, _ = _train(lambda m: MMDistributedDataParallel(m, device_ids=None))
+        # statistics that differ per rank (a codebook's): all-reduced, every rank keeps the same
+        average = [torch.zeros(2)]
+        ema_update_(average, [torch.full((2, ), float(rank))], momentum=0.5, all_reduce=True)
+        ema['rank_average'] = average[0]
         if rank == 0:
             torch.save(ema, out)
     finally:
@@ -66,6 +72,8 @@ def test_ema_under_ddp_equals_single_process(tmp_path):
     mp.spawn(_worker, args=(_free_port(), out), nprocs=2, join=True)
     ddp = torch.load(out)
     single, start = _train(lambda m: m)
+    # mean of the ranks' values 0 and 1, times momentum 0.5, on every rank
+    torch.testing.assert_close(ddp.pop('rank_average'), torch.full((2, ), 0.25))
     assert int(ddp['steps']) == int(single['steps']) == STEPS
     for key, value in single.items():
         torch.testing.assert_close(ddp[key], value)

@@ -109,7 +109,7 @@ def test_legacy_pretraining_checkpoints_still_load(tmp_path):
     for key, value in legacy.items():
         if key.startswith('window_slicer.'):
             torch.testing.assert_close(pre.backbone.window_slicer.state_dict()[key[14:]], value)
-    assert all(float(p) == 1.0 for n, p in pre.named_parameters() if n.endswith('scale1'))
+    assert all(p.item() == 1.0 for n, p in pre.named_parameters() if n.endswith('scale1'))
     # into a classifier through init_cfg Pretrained(prefix='backbone.')
     path = tmp_path / 'legacy.pth'
     torch.save(dict(state_dict=legacy), path)

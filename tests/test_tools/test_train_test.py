@@ -144,3 +144,19 @@ def test_tensorboard_flag_writes_event_files(tiny_config, tmp_path):
          '--no-test', '--cfg-options', 'train_cfg.max_epochs=1')
     events = glob.glob(osp.join(tmp_path, '*', 'vis_data', 'events.out.tfevents.*'))
     assert events and os.path.getsize(events[0]) > 0
+
+
+def test_no_validate_drops_validation_and_early_stopping(tiny_config, tmp_path):
+    import importlib.util
+
+    from mmengine.config import Config
+    spec = importlib.util.spec_from_file_location('train_tool', osp.join(ROOT, 'tools/train.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    args = tool.parse_args([tiny_config, '--no-validate', '--work-dir', str(tmp_path)])
+    cfg = tool.merge_args(Config.fromfile(tiny_config), args)
+    assert cfg.val_dataloader is None and cfg.param_scheduler is None
+    # the early-stopping default hook is gone (not left as None for mmengine to assert on)
+    assert 'early_stopping' not in cfg.default_hooks
+    assert 'save_best' not in cfg.default_hooks.checkpoint
+    assert cfg.default_hooks.train_stats.type == 'TrainStatsHook'

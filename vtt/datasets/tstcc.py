@@ -12,8 +12,8 @@ it kept for configs written before the rename.
 
 Files are loaded with ``weights_only=True`` (:func:`vtt.utils.compat.safe_torch_load`), so a file
 that would run code when unpickled is refused. Items follow :class:`vtt.datasets.UEADataset`:
-``inputs: float32 [V, T]`` and ``data_samples: {label: int64 [], index: int, mask: bool [T]}``
-(the mask is all True: the layout has equal-length series).
+``inputs: float32 [V, T]`` and ``data_samples: {label: int64 [], index: int}``; the layout has
+equal-length series, so items carry no step mask (models then take their mask-free path).
 """
 import os
 from typing import Optional, Sequence, Tuple
@@ -137,7 +137,7 @@ class TSTCCDataset(BaseTimeSeriesDataset):
 
     Every file must have the variates and length of ``train.pt``. Items are dicts
     ``inputs: float32 [V, T]`` and
-    ``data_samples: {label: int64 [], index: int (row in the file), mask: bool [T] (all True)}``.
+    ``data_samples: {label: int64 [], index: int (row in the file)}`` (equal lengths: no mask).
     """
 
     def __init__(self,
@@ -177,7 +177,6 @@ class TSTCCDataset(BaseTimeSeriesDataset):
         self.data = torch.from_numpy(current['samples'])
         self.labels = torch.from_numpy(self._encode(current['labels'], self.data_file))
         self.indices = np.arange(len(self.labels))
-        self.mask = torch.ones(len(self.labels), self.max_length, dtype=torch.bool)
         self._train_samples = train['samples']
         self._train_labels = self._encode(train['labels'], self.train_file)
 

@@ -175,7 +175,7 @@ class TimeMAEPretrainer(BaseAlgorithm):
     def num_masked(self, num_patches: int) -> int:
         """M for N windows: ``int(mask_ratio * N)`` (or rounded), in ``[1, N - 1]``."""
         if num_patches < 2:
-            raise ValueError(f'TimeMAE needs at least 2 windows to mask one, got N={num_patches}'
+            raise ConfigError(f'TimeMAE needs at least 2 windows to mask one, got N={num_patches}'
                              '; use a shorter window_slicer.window')
         raw = self.mask_ratio * num_patches
         count = int(raw) if self.mask_count == 'floor' else int(round(raw))

@@ -68,12 +68,12 @@ class TimesCLIPClassifier(BaseAlgorithm):
                  init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if vision_encoder is None and text_encoder is None:
-            raise ValueError('TimesCLIPClassifier needs at least one of vision_encoder and '
+            raise ConfigError('TimesCLIPClassifier needs at least one of vision_encoder and '
                              'text_encoder')
         if (vision_encoder is None) != (renderer is None):
-            raise ValueError('vision_encoder and renderer go together (set both or neither)')
+            raise ConfigError('vision_encoder and renderer go together (set both or neither)')
         if (text_encoder is None) != (patch_tokenizer is None):
-            raise ValueError('text_encoder and patch_tokenizer go together (set both or neither)')
+            raise ConfigError('text_encoder and patch_tokenizer go together (set both or neither)')
         self.num_classes = num_classes
         self.embed_dims = embed_dims
         self.vision_batch_size = vision_batch_size

@@ -4,6 +4,7 @@ import torch
 from mmengine.model import BaseDataPreprocessor
 
 from vtt.registry import MODELS
+from vtt.utils.errors import ConfigError
 
 __all__ = ['TimeSeriesDataPreprocessor']
 
@@ -35,7 +36,7 @@ class TimeSeriesDataPreprocessor(BaseDataPreprocessor):
         mean = torch.as_tensor(mean, dtype=torch.float32).flatten()
         std = torch.as_tensor(std, dtype=torch.float32).flatten()
         if mean.numel() != self.num_variates or std.numel() != self.num_variates:
-            raise ValueError(f'statistics for {mean.numel()} variates given to a preprocessor '
+            raise ConfigError(f'statistics for {mean.numel()} variates given to a preprocessor '
                              f'built for num_variates={self.num_variates}; set '
                              'model.data_preprocessor.num_variates to match the data')
         self.mean.copy_(mean)
@@ -47,7 +48,7 @@ class TimeSeriesDataPreprocessor(BaseDataPreprocessor):
         inputs = data['inputs'].float()
         if self.normalize:
             if inputs.shape[1] != self.num_variates:
-                raise ValueError(f'batch has {inputs.shape[1]} variates, the model expects '
+                raise ConfigError(f'batch has {inputs.shape[1]} variates, the model expects '
                                  f'{self.num_variates}')
             if not bool(self.statistics_ready):
                 raise RuntimeError(

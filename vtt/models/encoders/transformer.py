@@ -6,6 +6,7 @@ from mmengine.model import BaseModule
 from torch import nn
 
 from vtt.registry import MODELS
+from vtt.utils.errors import ConfigError
 
 from ..utils import PretrainedTower, add_layer_scales, attendable_padding_mask, load_pretrained
 
@@ -96,7 +97,7 @@ class TransformerEncoder(BaseModule):
                  layer_scale_init: Optional[float] = 1e-8, init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         if embed_dims % num_heads:
-            raise ValueError(f'embed_dims={embed_dims} is not divisible by '
+            raise ConfigError(f'embed_dims={embed_dims} is not divisible by '
                              f'num_heads={num_heads}')
         self.embed_dims = embed_dims
         self.num_layers = num_layers

@@ -5,6 +5,7 @@ import torch
 from mmengine.model import BaseModule
 
 from vtt.registry import MODELS
+from vtt.utils.errors import ConfigError
 
 __all__ = ['WindowEncoder']
 
@@ -45,7 +46,7 @@ class WindowEncoder(BaseModule):
         if embed_dims is not None:
             slicer_cfg.setdefault('embed_dims', embed_dims)
         if 'in_channels' not in slicer_cfg:
-            raise ValueError('WindowEncoder needs in_channels (the number of variates): set '
+            raise ConfigError('WindowEncoder needs in_channels (the number of variates): set '
                              'model.data_preprocessor.num_variates')
         self.window_slicer = MODELS.build(slicer_cfg)
         self.embed_dims = self.window_slicer.embed_dims
@@ -53,7 +54,7 @@ class WindowEncoder(BaseModule):
         encoder_cfg.setdefault('embed_dims', self.embed_dims)
         self.encoder = MODELS.build(encoder_cfg)
         if getattr(self.encoder, 'embed_dims', self.embed_dims) != self.embed_dims:
-            raise ValueError(f'{type(self.encoder).__name__} has embed_dims='
+            raise ConfigError(f'{type(self.encoder).__name__} has embed_dims='
                              f'{self.encoder.embed_dims}, the window slicer {self.embed_dims}; '
                              'they must match')
 

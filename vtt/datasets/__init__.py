@@ -10,10 +10,12 @@ from .base import (
 from .csv_timeseries import CSVTimeSeriesDataset, load_timeseries_csv
 from .synthetic_crop import SyntheticCropDataset
 from .tstcc import HARPtDataset, TSTCCDataset, load_pt_split
+from .ucr import UCRDataset, load_ucr_tsv
 from .uea import UEADataset, bundled_uea_names, load_ts_file
 
 __all__ = [
     'BaseTimeSeriesDataset', 'CSVTimeSeriesDataset', 'SyntheticCropDataset', 'UEADataset',
+    'UCRDataset', 'load_ucr_tsv',
     'TSTCCDataset', 'HARPtDataset', 'DataFormatError', 'load_once', 'sort_class_labels',
     'encode_labels', 'stratified_split', 'load_timeseries_csv', 'load_ts_file', 'load_pt_split',
     'bundled_uea_names'

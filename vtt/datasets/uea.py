@@ -261,14 +261,14 @@ class UEADataset(BaseTimeSeriesDataset):
         self.pad_value = float(pad_value)
         self.fill_nan = fill_nan
         self.data_root = self._resolve_root(data_root)
-        self.train_file = os.path.join(self.data_root, f'{self.name}_TRAIN.ts')
-        self.test_file = os.path.join(self.data_root, f'{self.name}_TEST.ts')
+        self.train_file = os.path.join(self.data_root, f'{self.name}_TRAIN{self.file_suffix}')
+        self.test_file = os.path.join(self.data_root, f'{self.name}_TEST{self.file_suffix}')
         for path in (self.train_file, self.test_file):
             if not os.path.isfile(path):
                 raise FileNotFoundError(self._missing_message(path, data_root))
 
-        train = load_once(load_ts_file, self.train_file)
-        test = load_once(load_ts_file, self.test_file)
+        train = self._parse(self.train_file)
+        test = self._parse(self.test_file)
         train_series = _check_finite(train['series'], self.train_file, self.name, 'TRAIN',
                                      fill_nan)
         test_series = _check_finite(test['series'], self.test_file, self.name, 'TEST', fill_nan)
@@ -320,6 +320,13 @@ class UEADataset(BaseTimeSeriesDataset):
         # Kept for train_statistics(): the TRAIN series and labels of the 'train' split.
         self._stat_series = [train_series[i] for i in splits['train']]
         self._stat_labels = train_labels[splits['train']]
+
+    #: File name ending of ``<name>_TRAIN`` / ``<name>_TEST``.
+    file_suffix = '.ts'
+
+    def _parse(self, path: str) -> dict:
+        """``dict(series=[float64 [V, T_i]], labels=[str])`` of one file, parsed once."""
+        return load_once(load_ts_file, path)
 
     def _resolve_root(self, data_root: Optional[str]) -> str:
         if data_root is not None:

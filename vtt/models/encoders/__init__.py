@@ -1,8 +1,11 @@
 from .clip import CLIPTextEncoder, CLIPVisionEncoder, clip_end_of_text_id
+from .hf_text import HFTextEncoder
+from .mobilenet import MobileNetV2Encoder
 from .transformer import HFTransformerEncoder, TransformerBlock, TransformerEncoder
 from .window_encoder import WindowEncoder
 
 __all__ = [
-    'CLIPVisionEncoder', 'CLIPTextEncoder', 'clip_end_of_text_id', 'TransformerBlock',
+    'CLIPVisionEncoder', 'CLIPTextEncoder', 'clip_end_of_text_id', 'HFTextEncoder',
+    'MobileNetV2Encoder', 'TransformerBlock',
     'TransformerEncoder', 'HFTransformerEncoder', 'WindowEncoder'
 ]

@@ -1,7 +1,11 @@
-# TEMPLATE: fine-tune the HAR-pretrained TimeMAE backbone (see har_pretrain.py for the data).
+# Fine-tune the TimeMAE backbone pretrained by har_pretrain.py on HAR (UCI-HAR-style windows
+# from the raw HAPT recordings, 6 classes; see _base_/datasets/hapt_har.py): backbone + linear
+# head trained end to end on the 'train' subjects, selection on the 'val' subjects, 'test' =
+# UCI HAR's test subjects. Train from scratch with --cfg-options model.backbone.init_cfg=None.
+# For HAR in the TS-TCC .pt layout, use '../_base_/datasets/tstcc_har.py' instead.
 _base_ = [
     '../_base_/models/timemae_classifier.py',
-    '../_base_/datasets/tstcc_har.py',
+    '../_base_/datasets/hapt_har.py',
     '../_base_/schedules/timemae_finetune_100e.py',
     '../_base_/default_runtime.py',
 ]

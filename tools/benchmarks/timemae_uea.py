@@ -1,8 +1,11 @@
-"""The TimeMAE protocol on UEA datasets: pretrain -> linear probe -> fine-tune -> test.
+"""The TimeMAE protocol on UEA datasets and HAR: pretrain -> linear probe -> fine-tune -> test.
 
     python tools/benchmarks/timemae_uea.py BasicMotions JapaneseVowels [--scratch]
+    python tools/benchmarks/timemae_uea.py HAR
 
-For every named dataset (any UEA/UCR classification set aeon bundles, or one in --data-root):
+For every named dataset (any UEA/UCR classification set aeon bundles, one in --data-root, or
+``HAR``: UCI-HAR windows built from the raw HAPT recordings, with the configs
+``configs/timemae/har_*.py`` and their subject split):
 self-supervised pretraining on the TRAIN file, then a linear probe (frozen encoder) and full
 fine-tuning, each selecting its checkpoint on a validation split carved from TRAIN, and each
 tested once on the TEST file. ``--scratch`` also fine-tunes the same model from random
@@ -28,6 +31,15 @@ TEMPLATES = dict(
     linear=osp.join(ROOT, 'configs/timemae/basicmotions_linear.py'),
     finetune=osp.join(ROOT, 'configs/timemae/basicmotions_finetune.py'),
 )
+#: Datasets with their own configs (not a UEA file pair): name -> (config prefix, dataset).
+OWN_CONFIGS = dict(HAR=('har', dict(type='HAPTHARDataset', split='train')))
+
+
+def template(stage, name):
+    stage = 'finetune' if stage == 'scratch' else stage
+    if name in OWN_CONFIGS:
+        return osp.join(ROOT, f'configs/timemae/{OWN_CONFIGS[name][0]}_{stage}.py')
+    return TEMPLATES[stage]
 
 
 def stage_config(stage, name, data_root, num_variates, num_classes, work_dir, seed, epochs,
@@ -36,11 +48,11 @@ def stage_config(stage, name, data_root, num_variates, num_classes, work_dir, se
     from mmengine.config import Config
 
     from vtt.utils.cli import drop_disabled_hooks
-    cfg = Config.fromfile(TEMPLATES['finetune' if stage == 'scratch' else stage])
+    cfg = Config.fromfile(template(stage, name))
     cfg.model.data_preprocessor.num_variates = num_variates
     for split in ('train', 'val', 'test'):
         loader = cfg.get(f'{split}_dataloader')
-        if loader is not None:
+        if loader is not None and name not in OWN_CONFIGS:
             loader.dataset.update(name=name, data_root=data_root)
     if stage != 'pretrain':
         cfg.model.num_classes = num_classes
@@ -71,8 +83,11 @@ def run_stage(cfg, test=True):
 
 def run_dataset(name, args):
     from vtt.registry import DATASETS
-    probe = DATASETS.build(dict(type='UEADataset', name=name, data_root=args.data_root,
-                                split='train'))
+    if name in OWN_CONFIGS:
+        probe = DATASETS.build(OWN_CONFIGS[name][1])
+    else:
+        probe = DATASETS.build(dict(type='UEADataset', name=name, data_root=args.data_root,
+                                    split='train'))
     num_variates = probe.metainfo['num_variates']
     num_classes = len(probe.metainfo['classes'])
     common = dict(name=name, data_root=args.data_root, num_variates=num_variates,
@@ -101,7 +116,7 @@ def run_dataset(name, args):
 def print_summary(rows, scratch):
     from rich.console import Console
     from rich.table import Table
-    table = Table(title='TimeMAE on UEA (selection on validation, one test evaluation)')
+    table = Table(title='TimeMAE (selection on validation, one test evaluation)')
     columns = ['dataset', 'V x T', 'classes', 'fine-tune acc', 'fine-tune F1', 'linear acc',
                'linear F1'] + (['scratch acc', 'scratch F1'] if scratch else []) + ['seconds']
     for column in columns:
@@ -125,7 +140,7 @@ def print_summary(rows, scratch):
 def main(argv=None):
     from mmengine.config import DictAction
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('names', nargs='+', help='UEA/UCR dataset names, e.g. BasicMotions')
+    parser.add_argument('names', nargs='+', help='UEA/UCR dataset names, e.g. BasicMotions, or HAR')
     parser.add_argument('--data-root', default=None,
                         help='folder with <NAME>_TRAIN.ts / <NAME>_TEST.ts (default: the '
                         'copies bundled with aeon)')

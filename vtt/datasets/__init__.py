@@ -8,6 +8,7 @@ from .base import (
                    stratified_split,
 )
 from .csv_timeseries import CSVTimeSeriesDataset, load_timeseries_csv
+from .hapt import HAPTHARDataset, HAPTPairedDataset, hapt_uci_windows, load_hapt_arrays
 from .synthetic_crop import SyntheticCropDataset
 from .tstcc import HARPtDataset, TSTCCDataset, load_pt_split
 from .ucr import UCRDataset, load_ucr_tsv
@@ -18,5 +19,6 @@ __all__ = [
     'UCRDataset', 'load_ucr_tsv',
     'TSTCCDataset', 'HARPtDataset', 'DataFormatError', 'load_once', 'sort_class_labels',
     'encode_labels', 'stratified_split', 'load_timeseries_csv', 'load_ts_file', 'load_pt_split',
-    'bundled_uea_names'
+    'bundled_uea_names', 'HAPTHARDataset', 'HAPTPairedDataset', 'load_hapt_arrays',
+    'hapt_uci_windows'
 ]

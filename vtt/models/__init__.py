@@ -2,6 +2,7 @@ from .algorithms import *  # noqa: F401,F403
 from .data_preprocessors import *  # noqa: F401,F403
 from .encoders import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
+from .language_models import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
 from .renderers import *  # noqa: F401,F403

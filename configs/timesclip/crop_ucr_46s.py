@@ -9,9 +9,9 @@ _base_ = [
 ]
 
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
-train_cfg = dict(max_epochs=30)
+train_cfg = dict(max_epochs=20)
 default_hooks = dict(
     checkpoint=dict(save_best='cls/macro_f1', rule='greater'),
     early_stopping=dict(type='ResumableEarlyStoppingHook', monitor='cls/macro_f1',
-                        rule='greater', patience=6),
+                        rule='greater', patience=5),
 )

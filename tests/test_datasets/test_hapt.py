@@ -13,8 +13,7 @@ from vtt.datasets.hapt import (
     UCI_HAR_TEST_SUBJECTS,
 )
 from vtt.registry import DATASETS
-
-assets = pytest.importorskip('vtt.utils.assets')
+from vtt.utils import assets  # noqa: E402
 
 SPLITS = ('train', 'val', 'trainval', 'test')
 UCI_HAR_COUNTS = dict(trainval=7352, test=2947)  # UCI HAR v1.0 train / test windows
@@ -26,10 +25,7 @@ def _build(**kwargs):
 
 @pytest.fixture(scope='module')
 def har():
-    try:
-        assets.hapt_arrays_path()
-    except assets.AssetNotFoundError as error:
-        pytest.skip(str(error))
+    assets.hapt_arrays_path()  # installed by tools/setup_env.sh; else an error names the package
     return {split: _build(split=split) for split in SPLITS}
 
 
@@ -75,8 +71,6 @@ def test_window_counts_close_to_uci_har(har):
                  for s in ('trainval', 'test')}
     assert per_class['trainval'] == [1226, 1073, 987, 1293, 1423, 1413]
     assert per_class['test'] == [496, 471, 420, 508, 556, 545]
-    # the walking classes are UCI HAR's to one window
-    assert per_class['trainval'][:3] == pytest.approx([1226, 1073, 986], abs=1)
     assert per_class['test'][:3] == [496, 471, 420]
 
 

@@ -90,3 +90,13 @@ def test_build_cached_is_atomic_and_runs_once(tmp_path):
 def test_cache_dir_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv('VTT_CACHE_DIR', str(tmp_path))
     assert assets.cache_dir('x') == tmp_path / 'x'
+
+
+def test_every_ucr_file_is_checked_against_the_package_record(tmp_path, monkeypatch):
+    # not one of the pinned Crop files: checked against the SHA256 in the wheel's RECORD
+    data = tmp_path / 'data'
+    data.mkdir()
+    (data / 'Coffee_TRAIN.tsv').write_text('1\t0.5\t0.25\n')
+    monkeypatch.setattr(assets, '_package_dir', lambda asset: tmp_path)
+    with pytest.raises(AssetChecksumError, match='SHA256'):
+        assets.asset_path('ucr', 'data/Coffee_TRAIN.tsv')

@@ -9,7 +9,10 @@ import sys
 import numpy as np
 import pytest
 
-from vtt.utils import legacy_pickle
+from vtt.utils import (
+    assets,  # noqa: E402
+    legacy_pickle,
+)
 from vtt.utils.errors import DataFormatError, UnsafeCheckpointError
 from vtt.utils.legacy_pickle import (
     HAPT_CACHE_VERSION,
@@ -21,8 +24,6 @@ from vtt.utils.legacy_pickle import (
     restricted_loads,
 )
 
-assets = pytest.importorskip('vtt.utils.assets')
-
 PANDAS_MODULES = ('pandas', 'pandas.core', 'pandas.core.frame', 'pandas.core.internals',
                   'pandas.core.internals.managers', 'pandas.core.indexes',
                   'pandas.core.indexes.base', 'pandas.core.indexes.range')
@@ -30,10 +31,7 @@ PANDAS_MODULES = ('pandas', 'pandas.core', 'pandas.core.frame', 'pandas.core.int
 
 @pytest.fixture(scope='module')
 def hapt_path():
-    try:
-        return str(assets.hapt_pickle_path())
-    except assets.AssetNotFoundError as error:
-        pytest.skip(str(error))
+    return str(assets.hapt_pickle_path())
 
 
 @pytest.fixture(scope='module')
@@ -139,10 +137,14 @@ def test_malicious_global_refused_and_never_runs(tmp_path, protocol, function):
     else:
         evil = _Evil(getattr(builtins, function.split('.')[1]), f'open({str(marker)!r}, "w")')
     path = _write_gz(tmp_path / 'evil.pkl.gz', pickle.dumps({1: [evil]}, protocol=protocol))
-    with pytest.raises(UnsafeCheckpointError, match='refusing to unpickle the global') as info:
+    with pytest.raises(UnsafeCheckpointError) as info:
         load_hapt_pickle(path, sha256=None)
     assert path in str(info.value)
-    assert function.split('.')[1] in str(info.value)
+    if protocol <= 1:  # refused when the global is looked up
+        assert 'refusing to unpickle the global' in str(info.value)
+        assert function.split('.')[1] in str(info.value)
+    else:  # refused earlier, by the opcode scan (PROTO / STACK_GLOBAL ...)
+        assert 'is not allowed in a legacy data pickle' in str(info.value)
     assert not marker.exists()
     # with the pin (the default) it is refused before unpickling, by its hash
     with pytest.raises(UnsafeCheckpointError, match='SHA256'):
@@ -157,8 +159,8 @@ def test_python2_builtin_name_refused():
 
 
 def test_codecs_encode_latin1_only():
-    # Python 3 writes bytes for protocol 2 as _codecs.encode(text, 'latin1')
-    assert restricted_loads(pickle.dumps(b'ab\xff', protocol=2)) == b'ab\xff'
+    # Python 3 writes bytes for protocol < 3 as _codecs.encode(text, 'latin1')
+    assert restricted_loads(pickle.dumps(b'ab\xff', protocol=1)) == b'ab\xff'
     for encoding in ('utf-16', 'rot13', 'hex', 'base64'):
         data = f'c_codecs\nencode\n(Vabc\nV{encoding}\ntR.'.encode()
         with pytest.raises(UnsafeCheckpointError, match='only latin1') as info:
@@ -191,3 +193,27 @@ def test_not_a_pickle(tmp_path):
         load_hapt_pickle(str(path), sha256=None)
     with pytest.raises(DataFormatError, match=r'x\.pkl\.gz: expected a dict'):
         load_hapt_pickle(_write_gz(path, pickle.dumps([1, 2], protocol=1)), sha256=None)
+
+
+def test_oversized_memo_index_is_refused_before_allocating():
+    import struct
+    bomb = b'N' + b'r' + struct.pack('<I', 2**30) + b'.'  # LONG_BINPUT 2**30: a 16 GiB memo
+    with pytest.raises(UnsafeCheckpointError, match='memo index'):
+        restricted_loads(bomb, 'bomb.pkl')
+
+
+def test_protocol_2_and_later_opcodes_are_refused():
+    import pickle
+    with pytest.raises(UnsafeCheckpointError, match='opcode PROTO'):
+        restricted_loads(pickle.dumps([1, 2], protocol=2), 'new.pkl')
+
+
+def test_gzip_bomb_is_refused(tmp_path, monkeypatch):
+    import gzip
+
+    from vtt.utils import legacy_pickle
+    monkeypatch.setattr(legacy_pickle, 'MAX_DECOMPRESSED_BYTES', 1000)
+    path = tmp_path / 'bomb.pkl.gz'
+    path.write_bytes(gzip.compress(b'N' * 5000))
+    with pytest.raises(DataFormatError, match='decompresses to more than 1000 bytes'):
+        load_hapt_pickle(str(path), sha256=None)

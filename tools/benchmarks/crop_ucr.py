@@ -127,12 +127,12 @@ def main(argv=None):
     from vtt.setup_env import register_all_modules
     from vtt.utils.cli import user_errors
     register_all_modules(init_default_scope=False)
+    bad = [s for s in args.steps if not 9 <= s <= 46]
+    if bad:
+        parser.error(f'--steps must be within 9..46 (MiniRocket needs >= 9), got {bad}')
     rows = []
     with user_errors():
         for steps in args.steps:
-            if not 9 <= steps <= 46:
-                raise SystemExit(f'--steps must be within 9..46 (MiniRocket needs >= 9), got '
-                                 f'{steps}')
             row = dict(steps=steps)
             row.update(run_minirocket(steps, args))
             if args.skip_timesclip:

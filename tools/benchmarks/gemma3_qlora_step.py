@@ -11,7 +11,7 @@ Face directory; the first run takes about a minute more) through
 real sentences of ``--seq-len`` tokens. Prints a table (trainable parameters, 4-bit layers,
 load time, seconds per step, losses, peak RSS) and, last, one line::
 
-    gemma3_270m_qlora trainable=1898496 (0.71%) linear4bit=126 load_s=.. s_per_step=..
+    gemma3_270m_qlora trainable=1898496 (0.70%) linear4bit=126 load_s=.. s_per_step=..
     loss=a->b lora_changed=252/252 peak_rss_gb=..
 """
 import argparse

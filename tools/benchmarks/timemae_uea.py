@@ -155,6 +155,10 @@ def main(argv=None):
                         help='overrides for every stage, e.g. '
                         'model.backbone.window_slicer.window=4')
     args = parser.parse_args(argv)
+    own = [n for n in args.names if n in OWN_CONFIGS]
+    if own and args.data_root is not None:
+        parser.error(f'--data-root does not apply to {own} (they have their own configs); run '
+                     'them separately')
 
     from vtt.setup_env import register_all_modules
     from vtt.utils.cli import user_errors

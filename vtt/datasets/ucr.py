@@ -16,8 +16,8 @@ Splits, padding, label order and the validation split are those of :class:`UEADa
 ``'test'`` the TEST file). ``max_length`` keeps the first steps only, e.g. ``max_length=12``
 for early classification on the first 12 of Crop's 46 steps.
 
-Items: ``inputs: float32 [1, T]``, ``data_samples: {label: int64 [], index: int (line - 1 of the
-file), mask: bool [T]}``.
+Items: ``inputs: float32 [1, T]``, ``data_samples: {label: int64 [], index: int (0-based position
+of the series among the file's non-blank lines), mask: bool [T]}``.
 """
 import os
 from typing import List, Optional

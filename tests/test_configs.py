@@ -17,13 +17,14 @@ TINY = dict(CLIPVisionEncoder=TINY_CLIP_VISION, CLIPTextEncoder=TINY_CLIP_TEXT)
 
 
 def _offline_model_cfg(model_cfg):
-    """Swap hub weights for tiny random towers (no downloads in tests); return the swapped
-    encoder configs so the caller can check that the real ones fail helpfully."""
+    """Swap hub weights (CLIP) for tiny random towers (no downloads in tests); return the
+    swapped encoder configs so the caller can check that the real ones fail helpfully. Towers
+    whose weights ship offline (MobileNetV2 'imagenet', MiniLM 'minilm') are built for real."""
     model_cfg = copy.deepcopy(model_cfg)
     swapped = []
     for key in ('vision_encoder', 'text_encoder'):
         encoder = model_cfg.get(key)
-        if encoder and encoder.get('pretrained'):
+        if encoder and encoder.get('pretrained') and encoder['type'] in TINY:
             swapped.append(dict(encoder))
             encoder.update(pretrained=None, config=TINY[encoder['type']])
     return model_cfg, swapped

@@ -112,19 +112,6 @@ class UCRDataset(UEADataset):
 
     file_suffix = '.tsv'
 
-    def __init__(self,
-                 name: str,
-                 data_root: Optional[str] = None,
-                 split: str = 'train',
-                 val_ratio: float = 0.2,
-                 split_seed: int = 42,
-                 max_length: Optional[int] = None,
-                 pad_value: float = 0.0,
-                 fill_nan: bool = False):
-        super().__init__(name, data_root=data_root, split=split, val_ratio=val_ratio,
-                         split_seed=split_seed, max_length=max_length, pad_value=pad_value,
-                         fill_nan=fill_nan)
-
     def _parse(self, path: str) -> dict:
         if self._uses_package:
             from vtt.utils.assets import asset_path

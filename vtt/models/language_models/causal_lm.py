@@ -24,12 +24,13 @@ import os
 import sys
 import warnings
 from pathlib import Path
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Any, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.model import BaseModule
 
 from vtt.registry import MODELS
+from vtt.utils.assets import cached_sha256
 from vtt.utils.errors import ConfigError, PretrainedWeightsMismatchError
 
 from ..utils import load_pretrained
@@ -52,7 +53,6 @@ _DTYPES = {
 }
 _QUANTIZATIONS = ('nf4', 'fp4')
 _WEIGHT_SUFFIXES = ('.safetensors', '.bin')
-_FILE_SHA256: Dict[tuple, str] = {}
 
 
 def resolve_lm_weights(pretrained: str) -> str:
@@ -94,19 +94,6 @@ def disable_cpu_weight_repacking(model: torch.nn.Module) -> int:
     return count
 
 
-def _file_sha256(path: Path) -> str:
-    """SHA-256 of a file, cached per process by path, size and modification time."""
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _FILE_SHA256:
-        digest = hashlib.sha256()
-        with open(path, 'rb') as handle:
-            for block in iter(lambda: handle.read(1 << 20), b''):
-                digest.update(block)
-        _FILE_SHA256[key] = digest.hexdigest()
-    return _FILE_SHA256[key]
-
-
 def source_weights_sha256(location: str) -> Optional[str]:
     """One SHA-256 over the weight files (``*.safetensors``, ``*.bin``) of a model directory,
     or of the locally cached snapshot of a hub id; ``None`` when no weight file is found.
@@ -128,7 +115,7 @@ def source_weights_sha256(location: str) -> Optional[str]:
         return None
     digest = hashlib.sha256()
     for path in files:
-        digest.update(f'{path.name}|{_file_sha256(path)}|'.encode())
+        digest.update(f'{path.name}|{cached_sha256(str(path))}|'.encode())
     return digest.hexdigest()
 
 

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from vtt.registry import MODELS
-from vtt.utils.errors import PretrainedWeightsNotFoundError
+from vtt.utils.errors import ConfigError, PretrainedWeightsNotFoundError
 
 
 # ---------------------------------------------------------------------------- WindowSlicer
@@ -222,3 +222,113 @@ def test_mrr_loss_hand_computed():
                                F.mse_loss(pred, target))
     # an all-padding batch gives 0, not NaN
     assert float(loss(pred, target, torch.zeros(1, 2))) == 0.0
+
+
+# ----------------------------------------------------------------------- ConvWindowSlicer
+def test_conv_window_slicer_shapes_and_window_means():
+    slicer = MODELS.build(dict(type='ConvWindowSlicer', in_channels=2, embed_dims=8, window=4,
+                               stem_channels=6))
+    slicer.eval()
+    x = torch.randn(3, 2, 10)
+    patches, valid = slicer(x)
+    assert patches.shape == (3, 3, 8) and valid.all()
+    # each token is the mean of its window's per-step features; the last window has 2 steps
+    features = slicer.proj(x)
+    assert torch.allclose(patches[:, 0], features[..., 0:4].mean(-1), atol=1e-6)
+    assert torch.allclose(patches[:, 2], features[..., 8:10].mean(-1), atol=1e-6)
+    assert slicer.position(3).shape == (1, 3, 8)
+
+
+def test_conv_window_slicer_ignores_padding_values():
+    slicer = MODELS.build(dict(type='ConvWindowSlicer', in_channels=1, embed_dims=4, window=4))
+    slicer.eval()
+    mask = torch.tensor([[True] * 6 + [False] * 6])
+    a = torch.randn(1, 1, 12)
+    b = a.clone()
+    b[..., 6:] = 1e3  # different padding
+    (pa, va), (pb, vb) = slicer(a, mask), slicer(b, mask)
+    assert va.tolist() == [[True, True, False]] and torch.equal(va, vb)
+    assert torch.allclose(pa[:, :2], pb[:, :2])
+
+
+def test_conv_window_slicer_is_shift_equivariant_inside_the_series():
+    # a pattern shifted by a whole window moves by one token (the linear slicer shares this
+    # only for whole-window shifts; the conv stem's features also move step by step)
+    slicer = MODELS.build(dict(type='ConvWindowSlicer', in_channels=1, embed_dims=4, window=4))
+    slicer.eval()
+    x = torch.zeros(1, 1, 32)
+    x[..., 10:13] = torch.tensor([1.0, 3.0, -2.0])
+    shifted = torch.roll(x, 4, -1)
+    p, _ = slicer(x)
+    q, _ = slicer(shifted)
+    assert torch.allclose(p[:, 2:4], q[:, 3:5], atol=1e-5)
+
+
+def test_conv_window_slicer_rejects_even_kernels_and_wrong_variates():
+    with pytest.raises(ConfigError, match='odd'):
+        MODELS.build(dict(type='ConvWindowSlicer', in_channels=1, kernel_sizes=(4, 3)))
+    slicer = MODELS.build(dict(type='ConvWindowSlicer', in_channels=2, embed_dims=4, window=2))
+    with pytest.raises(ConfigError, match='in_channels=2'):
+        slicer(torch.randn(1, 3, 8))
+
+
+def test_conv_window_slicer_in_timemae_pretraining_and_classifier():
+    backbone = dict(type='WindowEncoder',
+                    window_slicer=dict(type='ConvWindowSlicer', embed_dims=16, window=4),
+                    encoder=dict(type='TransformerEncoder', num_layers=1, num_heads=2))
+    pre = MODELS.build(dict(type='TimeMAEPretrainer', backbone=backbone,
+                            decoder=dict(type='CrossAttentionDecoder', num_layers=1, num_heads=2),
+                            codebook=dict(type='GumbelCodebook', vocab_size=8),
+                            data_preprocessor=dict(type='TimeSeriesDataPreprocessor',
+                                                   num_variates=2)))
+    losses = pre.loss(torch.randn(4, 2, 32))
+    total = losses['loss_mcc'] + losses['loss_mrr']
+    total.backward()
+    assert pre.backbone.window_slicer.proj[0].weight.grad is not None
+    clf = MODELS.build(dict(type='TimeMAEClassifier', num_classes=3, backbone=backbone,
+                            data_preprocessor=dict(type='TimeSeriesDataPreprocessor',
+                                                   num_variates=2)))
+    clf.backbone.load_state_dict(pre.backbone.state_dict())
+    assert clf(torch.randn(4, 2, 32)).shape == (4, 3)
+
+
+# ------------------------------------------------------------------ RandomScaleJitterShift
+def test_random_scale_jitter_shift_moves_the_mask_with_the_series():
+    torch.manual_seed(0)
+    aug = MODELS.build(dict(type='RandomScaleJitterShift', scale_std=0.0, jitter_std=0.0,
+                            max_shift=0.25))
+    x = torch.arange(8.0).repeat(16, 1, 1)  # [16, 1, 8]
+    mask = torch.tensor([True] * 6 + [False] * 2).repeat(16, 1)
+    x = x.masked_fill(~mask.unsqueeze(1), 0.0)
+    out, out_mask = aug(x, mask)
+    shifts = set()
+    for i in range(16):
+        found = [s for s in range(8) if torch.equal(out[i, 0], torch.roll(x[i, 0], s))
+                 and torch.equal(out_mask[i], torch.roll(mask[i], s))]
+        assert len(found) == 1 and found[0] in (0, 1, 2, 6, 7)  # |shift| <= 0.25 * 8
+        shifts.add(found[0])
+    assert len(shifts) > 1  # shifts differ per sample
+
+
+def test_random_scale_jitter_shift_scales_per_sample_and_keeps_padding_zero():
+    torch.manual_seed(0)
+    aug = MODELS.build(dict(type='RandomScaleJitterShift', scale_std=0.2, jitter_std=0.1,
+                            max_shift=0.0))
+    x = torch.ones(8, 2, 10)
+    mask = torch.ones(8, 10, dtype=torch.bool)
+    mask[:, 7:] = False
+    out, out_mask = aug(x, mask)
+    assert torch.equal(out_mask, mask)
+    assert (out[..., 7:] == 0).all()
+    assert not torch.allclose(out[..., :7], x[..., :7])
+    with pytest.raises(ConfigError):
+        MODELS.build(dict(type='RandomScaleJitterShift', max_shift=1.0))
+
+
+def test_preprocessor_augments_in_training_only():
+    pre = MODELS.build(dict(type='TimeSeriesDataPreprocessor', num_variates=1,
+                            augment=dict(type='RandomScaleJitterShift', jitter_std=0.5)))
+    pre.set_statistics([0.0], [1.0])
+    data = dict(inputs=torch.zeros(2, 1, 8), data_samples=dict(mask=torch.ones(2, 8).bool()))
+    assert torch.equal(pre(data, training=False)['inputs'], torch.zeros(2, 1, 8))
+    assert not torch.equal(pre(data, training=True)['inputs'], torch.zeros(2, 1, 8))

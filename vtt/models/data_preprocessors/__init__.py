@@ -1,3 +1,4 @@
+from .batch_augment import RandomScaleJitterShift
 from .timeseries import TimeSeriesDataPreprocessor
 
-__all__ = ['TimeSeriesDataPreprocessor']
+__all__ = ['TimeSeriesDataPreprocessor', 'RandomScaleJitterShift']

@@ -1,4 +1,4 @@
-from typing import Sequence
+from typing import Optional, Sequence
 
 import torch
 from mmengine.model import BaseDataPreprocessor
@@ -20,12 +20,17 @@ class TimeSeriesDataPreprocessor(BaseDataPreprocessor):
     Args:
         num_variates (int): V, the size of the statistics.
         normalize (bool): Apply the z-score. Defaults to True.
+        augment (dict, optional): A batch augmentation applied after the z-score in training
+            only, e.g. ``dict(type='RandomScaleJitterShift')``; it gets ``(inputs, mask)`` and
+            returns both (the step mask moves with a shifted series). Defaults to None.
 
     Shapes: ``inputs [B, V, T]`` raw -> ``[B, V, T]`` normalised float32.
     """
 
-    def __init__(self, num_variates: int, normalize: bool = True):
+    def __init__(self, num_variates: int, normalize: bool = True,
+                 augment: Optional[dict] = None):
         super().__init__()
+        self.augment = None if augment is None else MODELS.build(augment)
         self.num_variates = num_variates
         self.normalize = normalize
         self.register_buffer('mean', torch.zeros(num_variates))
@@ -56,4 +61,10 @@ class TimeSeriesDataPreprocessor(BaseDataPreprocessor):
                     'default_hooks; it fills them from the training split), load a checkpoint '
                     'trained that way, or call data_preprocessor.set_statistics(mean, std)')
             inputs = (inputs - self.mean.view(1, -1, 1)) / self.std.view(1, -1, 1)
-        return dict(inputs=inputs, data_samples=data.get('data_samples'))
+        data_samples = data.get('data_samples')
+        if training and self.augment is not None:
+            mask = None if data_samples is None else data_samples.get('mask')
+            inputs, mask = self.augment(inputs, mask)
+            if mask is not None:
+                data_samples = dict(data_samples, mask=mask)
+        return dict(inputs=inputs, data_samples=data_samples)

@@ -11,7 +11,10 @@ fine-tuning, each selecting its checkpoint on a validation split carved from TRA
 tested once on the TEST file. ``--scratch`` also fine-tunes the same model from random
 initialisation, to show what pretraining adds. The configs of
 ``configs/timemae/basicmotions_*.py`` are the templates; the number of variates and classes
-come from the data. Prints a table and, last, one line per dataset::
+come from the data. Those templates were tuned on BasicMotions and JapaneseVowels only: for any
+other set use the data-aware default protocol of ``tools/benchmarks/ucr_suite.py --methods
+timemae NAME`` (the tool says so when it runs a set without configs of its own). Prints a table
+and, last, one line per dataset::
 
     NAME acc=0.xxx macro_f1=0.xxx linear_acc=0.xxx seconds=N
 """
@@ -81,8 +84,17 @@ def run_stage(cfg, test=True):
     return test_best_checkpoint(runner, print_table=False) if test else {}
 
 
+#: Datasets the templates were tuned on (they have configs of their own).
+TUNED = ('BasicMotions', 'JapaneseVowels')
+
+
 def run_dataset(name, args):
     from vtt.registry import DATASETS
+    if name not in OWN_CONFIGS and name not in TUNED:
+        print(f'note: {name} runs with the BasicMotions templates, which were tuned on '
+              f'{" and ".join(TUNED)} only; the data-aware defaults that hold up on other sets '
+              f'are in: python tools/benchmarks/ucr_suite.py --methods timemae minirocket {name}',
+              file=sys.stderr)
     if name in OWN_CONFIGS:
         probe = DATASETS.build(OWN_CONFIGS[name][1])
     else:

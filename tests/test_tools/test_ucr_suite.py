@@ -37,6 +37,7 @@ def test_suite_runs_both_methods_on_a_ucr_set(tmp_path):
     assert rows[0]['train'] == '20' and rows[0]['test'] == '343' and rows[0]['length'] == '24'
     # MiniRocket is deterministic given the seed: its accuracy is a real, high number here
     assert float(rows[1]['acc']) > 0.9
+    assert osp.getsize(tmp_path / 'timemae_vs_minirocket.png') > 0
     # the stages of the TimeMAE protocol, each in its own work dir with its config
     work = tmp_path / 'Chinatown' / 'timemae_seed0'
     for stage in ('pretrain', 'select_pretrained', 'select_scratch', 'final_0', 'final_1'):

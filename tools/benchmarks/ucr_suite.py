@@ -24,7 +24,8 @@ Prints one line per (dataset, method, seed) as it finishes::
     NAME method=M acc=0.xxx macro_f1=0.xxx seconds=N seed=S
 
 then a table (mean over seeds), a summary line (mean accuracy per method and the mean and
-worst difference to MiniRocket) and writes every row to ``--csv``.
+worst difference to MiniRocket), writes every row to ``--csv`` and plots each method against
+MiniRocket (``<work-dir>/<method>_vs_minirocket.png``: one point per dataset).
 """
 import argparse
 import csv
@@ -389,6 +390,17 @@ def main(argv=None):
     rows.sort(key=lambda r: (order[(r['dataset'], r['seed'])], args.methods.index(r['method'])))
     write_csv(rows, args.csv)
     print_report(rows, args.methods, args.seeds, wall=time.perf_counter() - start)
+    if 'minirocket' in args.methods:
+        from vtt.visualization import plot_accuracy_scatter
+        mean, _ = summarize(rows, args.methods)
+        for method in args.methods:
+            if method == 'minirocket':
+                continue
+            path = osp.join(args.work_dir, f'{method}_vs_minirocket.png')
+            plot_accuracy_scatter({d: e['minirocket']['acc'] for d, e in mean.items()},
+                                  {d: e[method]['acc'] for d, e in mean.items()}, path,
+                                  method_name=method)
+            print(f'accuracy scatter: {path}')
     print(f'rows written to {args.csv}')
 
 

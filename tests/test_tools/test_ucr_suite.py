@@ -51,3 +51,15 @@ def test_suite_rejects_an_unknown_dataset_before_training(tmp_path):
     assert 'NoSuchSet' in result.stderr and '--data-root' in result.stderr
     result = run_suite('--methods', 'nosuchmethod', 'Coffee', timeout=120)
     assert result.returncode == 2 and '--methods needs at least one' in result.stderr
+
+
+def test_parallel_jobs_and_several_seeds_keep_the_input_order(tmp_path):
+    result = run_suite('--methods', 'minirocket', 'Chinatown', 'Coffee', '--seeds', '0', '1',
+                       '--jobs', '2', '--work-dir', str(tmp_path))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    with open(tmp_path / 'results.csv') as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r['dataset'], r['seed']) for r in rows] == [
+        ('Chinatown', '0'), ('Chinatown', '1'), ('Coffee', '0'), ('Coffee', '1')]
+    assert 'mean acc minirocket=' in result.stdout
+    assert 'start method' not in result.stderr

@@ -31,6 +31,7 @@ import argparse
 import csv
 import itertools
 import math
+import multiprocessing
 import os
 import os.path as osp
 import sys
@@ -148,6 +149,10 @@ def timemae_config(stage, base, work_dir, seed, recipe, num_variates, num_classe
     cfg.log_level = 'ERROR'  # the suite prints its own lines; mmengine's warnings are noise
     cfg.default_hooks.progress = None  # the suite shows its own progress
     cfg.default_hooks.confusion_matrix = None
+    # no data-loader workers here: keep the worker's own start method instead of letting
+    # mmengine switch it (and warn) on every run
+    cfg.env_cfg.mp_cfg.mp_start_method = (multiprocessing.get_start_method(allow_none=True)
+                                          or 'fork')
     drop_disabled_hooks(cfg)
     return cfg
 
@@ -378,7 +383,6 @@ def main(argv=None):
                 rows += run_job(job)
                 progress.advance(task)
         else:
-            import multiprocessing
             from concurrent.futures import ProcessPoolExecutor, as_completed
             context = multiprocessing.get_context('spawn')
             with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:

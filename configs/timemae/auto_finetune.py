@@ -10,6 +10,7 @@
 _base_ = [
     '../_base_/models/timemae_classifier.py',
     '../_base_/datasets/uea.py',
+    '../_base_/schedules/timemae_auto_1000it.py',
     '../_base_/default_runtime.py',
 ]
 
@@ -24,13 +25,6 @@ train_dataloader = dict(batch_size=8, dataset=dict(name='BasicMotions', split='t
 val_dataloader = dict(dataset=dict(name='BasicMotions'))
 test_dataloader = dict(dataset=dict(name='BasicMotions'))
 
-optim_wrapper = dict(type='OptimWrapper',
-                     optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-2, foreach=True))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.04, by_epoch=False, begin=0, end=100),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=100, end=1000, T_max=900,
-         eta_min=1e-6),
-]
 # 4 steps per epoch on 32 training series with batch 8: 250 epochs = 1000 steps
 train_cfg = dict(by_epoch=True, max_epochs=250, val_interval=250)
 val_cfg = dict()

@@ -1,11 +1,13 @@
 # TimeMAE pretraining with the data-aware default protocol (docs/research_lines/timemae.md,
 # "Defaults that hold up"). The numbers below are the recipe for BasicMotions (40 series of 100
 # steps); tools/benchmarks/ucr_suite.py derives them for any dataset with
-# vtt.apis.derive_timemae_recipe and prints the --cfg-options that reproduce a run.
+# vtt.apis.derive_timemae_recipe (vtt.apis.recipe_cfg_options gives them as --cfg-options)
+# and saves each stage's full config in its work dir.
 # Uses the TRAIN file (train + val splits, labels unused); TEST is never seen.
 _base_ = [
     '../_base_/models/timemae_pretrain.py',
     '../_base_/datasets/uea.py',
+    '../_base_/schedules/timemae_auto_1000it.py',
     '../_base_/default_runtime.py',
 ]
 
@@ -22,14 +24,6 @@ train_dataloader = dict(batch_size=8, dataset=dict(name='BasicMotions', split='t
 val_dataloader = val_cfg = val_evaluator = None
 test_dataloader = test_cfg = test_evaluator = None
 
-# 1000 optimizer steps whatever the size: 10% linear warm-up, then cosine decay (iterations)
-optim_wrapper = dict(type='OptimWrapper',
-                     optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-2, foreach=True))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.04, by_epoch=False, begin=0, end=100),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=100, end=1000, T_max=900,
-         eta_min=1e-6),
-]
 train_cfg = dict(by_epoch=True, max_epochs=200)
 default_hooks = dict(checkpoint=dict(interval=200, save_last=True), logger=dict(interval=50),
                      confusion_matrix=None)

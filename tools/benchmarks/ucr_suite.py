@@ -96,10 +96,8 @@ def estimated_cost(name, data_root):
     return len(data) * data.metainfo['max_length'] * data.metainfo['num_variates']
 
 
-def scores_to_metrics(labels, scores):
-    import numpy as np
+def classification_metrics(labels, pred):
     from sklearn.metrics import accuracy_score, f1_score
-    pred = np.asarray(scores).argmax(1)
     return dict(acc=float(accuracy_score(labels, pred)),
                 macro_f1=float(f1_score(labels, pred, average='macro')))
 
@@ -119,9 +117,8 @@ def run_minirocket(splits, seed, **_):
     x_all, y_all = arrays('trainval')
     model = MiniRocketClassifier(random_state=seed, n_jobs=1).fit(x_all, y_all)
     x_test, y_test = arrays('test')
-    predicted = model.predict(x_test)
-    scores = np.eye(len(splits['trainval'].metainfo['classes']))[predicted]
-    return dict(scores_to_metrics(y_test, scores), val_acc=val_acc, choice='')
+    return dict(classification_metrics(y_test, model.predict(x_test)), val_acc=val_acc,
+                choice='')
 
 
 # --------------------------------------------------------------------------- timemae
@@ -134,11 +131,10 @@ def timemae_config(stage, base, work_dir, seed, recipe, num_variates, num_classe
     from vtt.utils.cli import drop_disabled_hooks
     template = 'auto_pretrain.py' if stage == 'pretrain' else 'auto_finetune.py'
     cfg = Config.fromfile(osp.join(ROOT, 'configs', 'timemae', template))
-    data = {k: v for k, v in base.items()}
     for split in ('train', 'val', 'test'):
         loader = cfg.get(f'{split}_dataloader')
         if loader is not None:
-            loader.dataset = dict(data, split=loader.dataset.split)
+            loader.dataset = dict(base, split=loader.dataset.split)
     cfg.model.data_preprocessor.num_variates = num_variates
     if stage != 'pretrain':
         cfg.model.num_classes = num_classes
@@ -157,20 +153,16 @@ def timemae_config(stage, base, work_dir, seed, recipe, num_variates, num_classe
     return cfg
 
 
-def test_scores(runner, dataset):
-    """Softmax scores ``[N, C]`` of ``runner.model`` on ``dataset`` (in order)."""
+def predict_scores(model, dataset):
+    """Softmax scores ``[N, C]`` of ``model`` on every series of ``dataset`` (in order)."""
     import numpy as np
     import torch
-    from mmengine.dataset import default_collate
-    model = runner.model
+
+    from vtt.apis import predict_series
     model.eval()
-    out = []
     with torch.no_grad():
-        for start in range(0, len(dataset), 256):
-            batch = default_collate([dataset[i] for i in range(start,
-                                                               min(len(dataset), start + 256))])
-            out += [r['pred_score'].numpy() for r in model.test_step(batch)]
-    return np.stack(out)
+        predictions = predict_series(model, dataset.data, batch_size=256, masks=dataset.mask)
+    return np.stack([p['pred_score'].numpy() for p in predictions])
 
 
 def run_timemae(splits, seed, base, work_dir, ensemble=3, min_steps=None, min_epochs=30, **_):
@@ -193,9 +185,10 @@ def run_timemae(splits, seed, base, work_dir, ensemble=3, min_steps=None, min_ep
         cfg = timemae_config('select', work_dir=osp.join(work_dir, f'select_{init}'),
                              seed=seed, pretrained=weights, **common)
         runner = Runner.from_cfg(cfg)
-        runner.train()
-        metrics = runner.val_loop.run()  # the final weights on 'val'
-        candidates[init] = (float(metrics['cls/accuracy']), -float(metrics['cls/log_loss']))
+        runner.train()  # validates the final weights once, at the last epoch
+        val = runner.message_hub  # where mmengine's RuntimeInfoHook puts that validation
+        candidates[init] = (float(val.get_scalar('val/cls/accuracy').current()),
+                            -float(val.get_scalar('val/cls/log_loss').current()))
     # the better on validation: accuracy, then log-loss; pretrained wins an exact tie
     choice = max(candidates, key=lambda k: (candidates[k], k == 'pretrained'))
     scores = 0
@@ -203,11 +196,8 @@ def run_timemae(splits, seed, base, work_dir, ensemble=3, min_steps=None, min_ep
         cfg = timemae_config('final', work_dir=osp.join(work_dir, f'final_{member}'),
                              seed=seed * 100 + member,
                              pretrained=checkpoint if choice == 'pretrained' else None, **common)
-        runner = Runner.from_cfg(cfg)
-        runner.train()
-        scores = scores + test_scores(runner, splits['test'])
-    labels = splits['test'].labels.numpy()
-    result = scores_to_metrics(labels, np.asarray(scores) / recipe.ensemble)
+        scores = scores + predict_scores(Runner.from_cfg(cfg).train(), splits['test'])
+    result = classification_metrics(splits['test'].labels.numpy(), np.argmax(scores, 1))
     return dict(result, val_acc=candidates[choice][0], choice=choice)
 
 

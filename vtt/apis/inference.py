@@ -32,18 +32,28 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
 
 @torch.no_grad()
 def predict_series(model: torch.nn.Module, series: Union[np.ndarray, torch.Tensor],
-                   batch_size: int = 128) -> List[dict]:
+                   batch_size: int = 128,
+                   masks: Optional[Union[np.ndarray, torch.Tensor]] = None) -> List[dict]:
     """Classify raw (un-normalised) series ``[N, V, T]`` with the same preprocessing as in
-    training. Returns one dict per series with ``pred_label``, ``pred_score`` (and
-    ``pred_class`` when the checkpoint recorded class names)."""
+    training. ``masks`` ``[N, T]`` (bool, True = valid step) marks the padding of
+    variable-length series, as the datasets' ``mask`` field does. Returns one dict per series
+    with ``pred_label``, ``pred_score`` (and ``pred_class`` when the checkpoint recorded class
+    names)."""
     series = torch.as_tensor(np.asarray(series), dtype=torch.float32)
     if series.dim() != 3:
         raise ValueError(f'series must be [N, V, T], got shape {tuple(series.shape)}')
+    if masks is not None:
+        masks = torch.as_tensor(np.asarray(masks), dtype=torch.bool)
+        if masks.shape != (series.shape[0], series.shape[2]):
+            raise ValueError(f'masks must be [N, T] = {(series.shape[0], series.shape[2])}, '
+                             f'got shape {tuple(masks.shape)}')
     classes = (getattr(model, 'dataset_meta', None) or {}).get('classes')
     results = []
     for start in range(0, len(series), batch_size):
-        data = model.data_preprocessor(dict(inputs=series[start:start + batch_size]), False)
-        for result in model.predict(data['inputs']):
+        batch = slice(start, start + batch_size)
+        samples = None if masks is None else dict(mask=masks[batch])
+        data = model.data_preprocessor(dict(inputs=series[batch], data_samples=samples), False)
+        for result in model.predict(data['inputs'], data['data_samples']):
             if classes:
                 result['pred_class'] = classes[result['pred_label']]
             results.append(result)

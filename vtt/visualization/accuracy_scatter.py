@@ -1,7 +1,6 @@
-import io
 from typing import Dict
 
-from vtt.utils.io import atomic_write_bytes
+from .figure_io import save_figure
 
 __all__ = ['plot_accuracy_scatter']
 
@@ -41,9 +40,4 @@ def plot_accuracy_scatter(baseline: Dict[str, float], method: Dict[str, float], 
     ax.set_title(f'{method_name} vs {baseline_name}: {wins} wins, {losses} losses, '
                  f'{len(names) - wins - losses} ties')
     ax.legend(loc='lower right')
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format=path.rsplit('.', 1)[-1].lower(), dpi=120)
-    plt.close(fig)
-    atomic_write_bytes(buffer.getvalue(), path)
-    return path
+    return save_figure(fig, path)

@@ -1,9 +1,8 @@
-import io
 from typing import Optional, Sequence
 
 import numpy as np
 
-from vtt.utils.io import atomic_write_bytes
+from .figure_io import save_figure
 
 __all__ = ['plot_confusion_matrix']
 
@@ -34,9 +33,4 @@ def plot_confusion_matrix(matrix: Sequence[Sequence[int]], path: str,
         for j in range(n):
             ax.text(j, i, f'{counts[i, j]}\n{recall[i, j]:.0%}', ha='center', va='center',
                     fontsize=8, color='white' if recall[i, j] > 0.5 else 'black')
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format=path.rsplit('.', 1)[-1].lower(), dpi=120)
-    plt.close(fig)
-    atomic_write_bytes(buffer.getvalue(), path)
-    return path
+    return save_figure(fig, path)

@@ -68,29 +68,36 @@ class WindowSlicer(BaseModule):
                 'or window_slicer.window')
         return self.pos_embed[:, :n]
 
-    def forward(self, x: torch.Tensor,
-                mask: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    def zero_padding(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None
+                     ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Check the inputs and zero the padded steps.
+
+        Padded steps may hold anything (zeros, NaN, repeated values); zeroing them keeps a
+        partially valid window independent of its padding.
+
+        Returns:
+            tuple: ``x [B, V, T]`` with padded steps zeroed, and ``steps [B, N * window]``
+            (bool, True = valid step; the steps appended to fill the last window are False).
+        """
         b, v, t = x.shape
         if v != self.in_channels:
-            raise ConfigError(f'series has {v} variates, WindowSlicer was built for '
-                             f'in_channels={self.in_channels}')
-        pad = (-t) % self.window
-        n = (t + pad) // self.window
-        if mask is not None:
+            raise ConfigError(f'series has {v} variates, {type(self).__name__} was built for '
+                              f'in_channels={self.in_channels}')
+        if mask is None:
+            mask = torch.ones(b, t, dtype=torch.bool, device=x.device)
+        else:
             if mask.shape != (b, t):
                 raise ValueError(f'mask must be [B, T] = {(b, t)}, got {tuple(mask.shape)}')
             mask = mask.to(device=x.device, dtype=torch.bool)
-            # Padded steps may hold anything (zeros, NaN, repeated values); zero them so a
-            # partially valid window does not depend on its padding.
             x = x.masked_fill(~mask.unsqueeze(1), 0.0)
-        if pad:
-            x = F.pad(x, (0, pad))
+        return x, F.pad(mask, (0, (-t) % self.window), value=False)
+
+    def forward(self, x: torch.Tensor,
+                mask: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+        x, steps = self.zero_padding(x, mask)
+        x = F.pad(x, (0, steps.shape[1] - x.shape[2]))
         patches = self.proj(x).transpose(1, 2)  # [B, N, D]
-        if mask is None:
-            patch_valid = torch.ones(b, n, dtype=torch.bool, device=x.device)
-        else:
-            patch_valid = F.pad(mask, (0, pad), value=False).view(b, n, self.window).any(-1)
-        return patches, patch_valid
+        return patches, steps.view(steps.shape[0], -1, self.window).any(-1)
 
 
 @MODELS.register_module()
@@ -152,30 +159,13 @@ class ConvWindowSlicer(WindowSlicer):
 
     def forward(self, x: torch.Tensor,
                 mask: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
-        b, v, t = x.shape
-        if v != self.in_channels:
-            raise ConfigError(f'series has {v} variates, ConvWindowSlicer was built for '
-                              f'in_channels={self.in_channels}')
-        pad = (-t) % self.window
-        n = (t + pad) // self.window
-        if mask is not None:
-            if mask.shape != (b, t):
-                raise ValueError(f'mask must be [B, T] = {(b, t)}, got {tuple(mask.shape)}')
-            mask = mask.to(device=x.device, dtype=torch.bool)
-            x = x.masked_fill(~mask.unsqueeze(1), 0.0)
-        features = self.proj(x)  # [B, D, T]
-        if mask is not None:  # padded steps contribute nothing to their window's mean
-            features = features * mask.unsqueeze(1).to(features.dtype)
-        if pad:
-            features = F.pad(features, (0, pad))
-        summed = features.view(b, self.embed_dims, n, self.window).sum(-1)  # [B, D, N]
-        if mask is None:
-            patch_valid = torch.ones(b, n, dtype=torch.bool, device=x.device)
-            count = torch.full((1, 1, n), float(self.window), device=x.device)
-            count[..., -1] = self.window - pad  # the last window holds t - (n-1)*window steps
-        else:
-            steps = F.pad(mask, (0, pad), value=False).view(b, n, self.window)
-            patch_valid = steps.any(-1)
-            count = steps.sum(-1).unsqueeze(1).to(features.dtype)
-        patches = (summed / count.clamp_min(1.0)).transpose(1, 2)
-        return patches, patch_valid
+        x, steps = self.zero_padding(x, mask)
+        b, t = x.shape[0], x.shape[2]
+        # the stem runs on the series itself: its BatchNorm must not see the filler steps
+        features = F.pad(self.proj(x), (0, steps.shape[1] - t))  # [B, D, N * window]
+        # padded and filler steps contribute nothing to their window's mean
+        features = features * steps.unsqueeze(1).to(features.dtype)
+        steps = steps.view(b, -1, self.window)  # [B, N, window]
+        count = steps.sum(-1).unsqueeze(1).to(features.dtype).clamp_min(1.0)  # [B, 1, N]
+        summed = features.view(b, self.embed_dims, -1, self.window).sum(-1)  # [B, D, N]
+        return (summed / count).transpose(1, 2), steps.any(-1)

@@ -9,6 +9,13 @@ from .base import (
 )
 from .csv_timeseries import CSVTimeSeriesDataset, load_timeseries_csv
 from .hapt import HAPTHARDataset, HAPTPairedDataset, hapt_uci_windows, load_hapt_arrays
+from .meteo_charts import (
+                   MeteoChartDataset,
+                   MeteoVocabulary,
+    SyntheticMeteoChartDataset,
+                   load_meteo_annotations,
+                   split_meteo_records,
+)
 from .synthetic_crop import SyntheticCropDataset
 from .tstcc import HARPtDataset, TSTCCDataset, load_pt_split
 from .ucr import UCRDataset, load_ucr_tsv
@@ -20,5 +27,7 @@ __all__ = [
     'TSTCCDataset', 'HARPtDataset', 'DataFormatError', 'load_once', 'sort_class_labels',
     'encode_labels', 'stratified_split', 'load_timeseries_csv', 'load_ts_file', 'load_pt_split',
     'bundled_uea_names', 'HAPTHARDataset', 'HAPTPairedDataset', 'load_hapt_arrays',
-    'hapt_uci_windows'
+    'hapt_uci_windows', 'MeteoChartDataset', 'MeteoVocabulary', 'SyntheticMeteoChartDataset',
+    'load_meteo_annotations',
+    'split_meteo_records'
 ]

@@ -12,11 +12,18 @@ from .hapt import HAPTHARDataset, HAPTPairedDataset, hapt_uci_windows, load_hapt
 from .meteo_charts import (
                    MeteoChartDataset,
                    MeteoVocabulary,
-    SyntheticMeteoChartDataset,
+                   SyntheticMeteoChartDataset,
                    load_meteo_annotations,
                    split_meteo_records,
 )
 from .synthetic_crop import SyntheticCropDataset
+from .transforms import (
+                   ChartTitle,
+                   JpegCompress,
+                   LogoWatermark,
+                   RandomAreaCrop,
+                   TorchVisionTransform,
+)
 from .tstcc import HARPtDataset, TSTCCDataset, load_pt_split
 from .ucr import UCRDataset, load_ucr_tsv
 from .uea import UEADataset, bundled_uea_names, load_ts_file
@@ -29,5 +36,6 @@ __all__ = [
     'bundled_uea_names', 'HAPTHARDataset', 'HAPTPairedDataset', 'load_hapt_arrays',
     'hapt_uci_windows', 'MeteoChartDataset', 'MeteoVocabulary', 'SyntheticMeteoChartDataset',
     'load_meteo_annotations',
-    'split_meteo_records'
+    'split_meteo_records', 'LogoWatermark', 'ChartTitle', 'JpegCompress', 'RandomAreaCrop',
+    'TorchVisionTransform'
 ]

@@ -365,9 +365,11 @@ class MeteoChartDataset(Dataset):
         vocab_file (str): Relative to ``data_root`` (or absolute). Defaults to
             ``'labels.yaml'``.
         split_by, ratios, seed, sources: See :func:`split_meteo_records`.
-        pipeline (list[dict | callable]): Transforms applied to
-            ``{'img': PIL.Image (RGB), ...}``; the last must leave a ``float32 [3, H, W]``
-            tensor or a PIL image in ``'img'``. Defaults to none (the image is converted to
+        pipeline (list[dict | callable]): Transforms applied to ``{'img': PIL.Image (RGB),
+            'data_root', 'is_meteo', 'labels', 'product', 'product_name'}`` (see
+            :mod:`vtt.datasets.transforms`); the last must leave a ``float32 [3, H, W]``
+            tensor or a PIL image in ``'img'``. The targets come from the record, never from
+            the transformed results. Defaults to none (the image is converted to
             ``uint8 -> float32 [3, H, W]`` in ``[0, 1]``).
         check_images (bool): Decode-check every image when loading. Defaults to True.
 
@@ -435,7 +437,10 @@ class MeteoChartDataset(Dataset):
         except OSError as error:
             raise DataFormatError(f'{record["path"]} (labels.jsonl line {record["line"]}): '
                                   f'cannot read the image: {error}') from None
-        results = dict(img=image, is_meteo=record['is_meteo'], labels=list(record['labels']))
+        product = record['product']
+        results = dict(img=image, data_root=self.data_root, is_meteo=record['is_meteo'],
+                       labels=list(record['labels']), product=product,
+                       product_name=self.vocab.product_names.get(product) if product else None)
         for transform in self.pipeline:
             results = transform(results)
         image = results['img']

@@ -129,6 +129,6 @@ def test_full_pipeline_in_the_dataset_keeps_targets(root):
     for i in range(len(plain)):
         a, b = plain[i], augmented[i]
         assert b['inputs'].shape == (3, 240, 320)
-        assert torch.equal(a['data_samples']['gt_label'], b['data_samples']['gt_label'])
+        assert torch.equal(a['data_samples']['label'], b['data_samples']['label'])
     assert not torch.equal(a['inputs'], b['inputs'])
     assert isinstance(Image.open(plain.records[0]['path']), Image.Image)

@@ -11,6 +11,7 @@ import pytest
 import torch
 import yaml
 from PIL import Image
+from torch.utils.data import default_collate
 
 from vtt.datasets import (
                           DataFormatError,
@@ -222,14 +223,23 @@ def test_dataset_items(charts, task):
     item = dataset[0]
     assert item['inputs'].shape == (3, 240, 320) and item['inputs'].dtype == torch.float32
     assert 0 <= item['inputs'].min() and item['inputs'].max() <= 1
-    target = item['data_samples']['gt_label']
+    target = item['data_samples']['label']
+    record = dataset.records[item['data_samples']['index']]
+    counts = dataset.train_statistics()['class_counts']
+    assert len(counts) == len(dataset.metainfo['classes'])
     if task == 'gate':
-        assert {dataset[i]['data_samples']['gt_label'] for i in range(len(dataset))} == {0., 1.}
+        assert {dataset[i]['data_samples']['label'] for i in range(len(dataset))} == {0., 1.}
+        assert sum(counts) == len(dataset) and min(counts) > 0
     elif task == 'elements':
         assert target.shape == (len(dataset.metainfo['classes']), ) and target.sum() >= 1
+        assert [dataset.metainfo['classes'][i] for i in torch.nonzero(target).flatten()] == \
+            record['labels']
         assert all(r['is_meteo'] for r in dataset.records)
     else:
-        assert dataset.metainfo['classes'][target] == item['data_samples']['product']
+        assert dataset.metainfo['classes'][target] == record['product']
+        assert sum(counts) == len(dataset)
+    batch = default_collate([dataset[i] for i in range(4)])
+    assert batch['inputs'].shape == (4, 3, 240, 320) and len(batch['data_samples']['path']) == 4
 
 
 def test_synthetic_dataset_generates_on_first_use(tmp_path):

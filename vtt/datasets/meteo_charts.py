@@ -373,9 +373,11 @@ class MeteoChartDataset(Dataset):
             ``uint8 -> float32 [3, H, W]`` in ``[0, 1]``).
         check_images (bool): Decode-check every image when loading. Defaults to True.
 
-    Items: ``{'inputs': float32 [3, H, W], 'data_samples': {'gt_label': ..., 'path': str,
-    'is_meteo': int, 'labels': list[str], 'product': str | None}}`` where ``gt_label`` is a
-    float (gate), ``float32 [L]`` (elements) or an int (product).
+    Items: ``{'inputs': float32 [3, H, W] in [0, 1], 'data_samples': {'label': ...,
+    'index': int, 'is_meteo': int, 'path': str}}`` where ``label`` is a float (gate),
+    ``float32 [L]`` multi-hot (elements) or an int (product); everything collates with
+    PyTorch's default collate. The record itself (element ids, product) is
+    ``dataset.records[index]``.
     """
 
     TASKS = ('gate', 'elements', 'product')
@@ -448,9 +450,21 @@ class MeteoChartDataset(Dataset):
             array = np.asarray(image, dtype=np.uint8).copy()
             image = torch.from_numpy(array).permute(2, 0, 1).float() / 255.0
         return dict(inputs=image,
-                    data_samples=dict(gt_label=self.target(record), path=record['rel_path'],
-                                      is_meteo=record['is_meteo'], labels=record['labels'],
-                                      product=record['product']))
+                    data_samples=dict(label=self.target(record), index=index,
+                                      is_meteo=record['is_meteo'], path=record['rel_path']))
+
+    def train_statistics(self) -> dict:
+        """``class_counts`` of this split: ``[negatives, charts]`` (gate), images per product
+        (product) or positives per element (elements), for class-balanced losses and
+        samplers."""
+        if self.task == 'gate':
+            positives = sum(r['is_meteo'] for r in self.records)
+            counts = [len(self.records) - positives, positives]
+        elif self.task == 'product':
+            counts = [sum(r['product'] == p for r in self.records) for p in self.vocab.products]
+        else:
+            counts = [sum(e in r['labels'] for r in self.records) for e in self.vocab.elements]
+        return dict(class_counts=counts)
 
 
 @DATASETS.register_module()

@@ -31,7 +31,12 @@ env_cfg = dict(
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 
-log_processor = dict(by_epoch=True)
+# mmengine averages every logged key matching `mean_pattern` over the last 10 logs, meant for
+# training losses and timings; its default pattern also catches validation metrics named
+# '*log_loss*', so the logs (and the plots of tools/analyze_logs.py) showed a running mean of
+# past epochs instead of the epoch's value. Metric names with log_loss are logged as they are.
+log_processor = dict(by_epoch=True,
+                     mean_pattern=r'^(?!.*log_loss).*(loss|time|data_time|grad_norm).*')
 log_level = 'INFO'
 
 load_from = None

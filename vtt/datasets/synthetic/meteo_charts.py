@@ -16,8 +16,9 @@ of a product draws exactly the elements of its label, so element labels are exac
 
 Every chart has a coastline, a lat/lon grid and a title with a valid time. Negatives
 (``is_meteo: 0``) include HARD ones that share the charts' ingredients: business line charts
-and bar charts with legends and titles, tables, text pages, photo-like noise and smooth colour
-fields.
+and bar charts with legends and titles, smooth colour fields, and maps that are not weather
+charts (plain base maps with coastlines, grids and place names; terrain maps with elevation
+tints and contour lines); the easy ones are tables, text pages and photo-like noise.
 
 Drawing is vectorised numpy (fields, contours, shading) plus Pillow (lines, text); writing
 the collection is atomic (a temporary folder renamed into place).
@@ -75,9 +76,10 @@ PRODUCTS = {
 }
 
 NEGATIVE_KINDS = ('line_chart', 'bar_chart', 'table', 'text_page', 'photo_noise',
-                  'smooth_field')
-#: Negative kinds that share a chart's ingredients (axes, legends, titles, colour fields).
-HARD_NEGATIVES = ('line_chart', 'bar_chart', 'smooth_field')
+                  'smooth_field', 'base_map', 'terrain_map')
+#: Negative kinds that share a chart's ingredients: axes, legends and titles (business
+#: charts), colour fields, and maps with coastlines, grids and contour lines but no weather.
+HARD_NEGATIVES = ('line_chart', 'bar_chart', 'smooth_field', 'base_map', 'terrain_map')
 
 _LOGO_TEXTS = ('NMC', 'CMA', 'WX', 'MET', 'OBS', 'NWP')
 
@@ -129,6 +131,13 @@ def _colour_bar(draw, box, name, rng, font):
         y = y0 + k * (y1 - y0) // 3
         draw.text((x1 + 2, y - 5), str(int(rng.integers(0, 40)) + 10 * k), fill=(0, 0, 0),
                   font=font)
+
+
+def _map_colours(rng):
+    """Sea and land colours of a base map, jittered a little per image."""
+    sea = np.clip(np.array([235, 245, 255]) + rng.normal(0, 6, 3), 0, 255).astype(np.uint8)
+    land = np.clip(np.array([245, 240, 225]) + rng.normal(0, 6, 3), 0, 255).astype(np.uint8)
+    return sea, land
 
 
 # --------------------------------------------------------------------------- elements
@@ -284,8 +293,7 @@ def draw_chart(product: str, elements, rng: np.random.Generator,
     map_h = h - title_h
     canvas = np.empty((map_h, w, 3), np.uint8)
     land = _smooth_field(rng, map_h, w, bumps=5, scale=0.3) > rng.uniform(-0.2, 0.2)
-    canvas[:] = (235, 245, 255)
-    canvas[land] = (245, 240, 225)
+    canvas[:], canvas[land] = _map_colours(rng)
     font = _font(10)
     bars = []
     for element in _DRAW_ORDER:
@@ -326,6 +334,8 @@ def draw_negative(kind: str, rng: np.random.Generator,
         field = _smooth_field(rng, h, w, bumps=int(rng.integers(2, 6)), scale=0.4)
         name = str(rng.choice(['viridis', 'plasma', 'RdYlBu_r', 'coolwarm', 'magma']))
         return Image.fromarray(_colormap((field + 1) / 2, name))
+    if kind in ('base_map', 'terrain_map'):
+        return _draw_map(kind, rng, size)
     if kind == 'photo_noise':
         base = rng.integers(0, 255, (h // 8 + 1, w // 8 + 1, 3), dtype=np.uint8)
         image = Image.fromarray(base).resize((w, h), Image.BICUBIC)
@@ -379,6 +389,32 @@ def draw_negative(kind: str, rng: np.random.Generator,
         draw.text((x1 + 22, y0 + 14 * s - 2), f'series {s + 1}', fill=(0, 0, 0), font=font)
     draw.text((x0, 4), f'Quarterly report {int(rng.integers(2015, 2027))}', fill=(0, 0, 0),
               font=_font(11))
+    return image
+
+
+def _draw_map(kind, rng, size):
+    """A map that is not a weather chart: a plain base map (coastline, grid, place names) or
+    a terrain map (elevation tints and contour lines, like a height or temperature chart's)."""
+    w, h = size
+    elevation = _smooth_field(rng, h, w, bumps=7, scale=0.2)
+    land = elevation > rng.uniform(-0.3, 0.0)
+    canvas = np.empty((h, w, 3), np.uint8)
+    canvas[:], canvas[land] = _map_colours(rng)  # the charts' own base-map colours
+    if kind == 'terrain_map':
+        tint = _colormap((elevation + 1) / 2, 'terrain')
+        canvas[land] = tint[land]
+        canvas[_contour_mask(elevation, 0.15) & land] = (110, 80, 50)
+    canvas[_contour_mask(land.astype(np.float32), 1.0)] = (90, 90, 90)
+    canvas[:, ::max(20, w // 8)] = (canvas[:, ::max(20, w // 8)] * 0.75).astype(np.uint8)
+    canvas[::max(20, h // 6)] = (canvas[::max(20, h // 6)] * 0.75).astype(np.uint8)
+    image = Image.fromarray(canvas)
+    draw = ImageDraw.Draw(image)
+    font = _font(10)
+    for _ in range(int(rng.integers(3, 8))):
+        x, y = int(rng.integers(5, w - 40)), int(rng.integers(5, h - 12))
+        draw.ellipse([x - 2, y - 2, x + 2, y + 2], fill=(0, 0, 0))
+        draw.text((x + 4, y - 5), 'Town' + str(int(rng.integers(1, 99))), fill=(0, 0, 0),
+                  font=font)
     return image
 
 

@@ -132,3 +132,15 @@ def test_full_pipeline_in_the_dataset_keeps_targets(root):
         assert torch.equal(a['data_samples']['label'], b['data_samples']['label'])
     assert not torch.equal(a['inputs'], b['inputs'])
     assert isinstance(Image.open(plain.records[0]['path']), Image.Image)
+
+
+def test_pipeline_seed_makes_evaluation_augmentation_repeatable(root):
+    pipeline = [dict(type='LogoWatermark', prob=0.5), dict(type='JpegCompress', prob=1.0)]
+    cfg = dict(type='MeteoChartDataset', data_root=root, split='all', pipeline=pipeline,
+               pipeline_seed=7)
+    first, second = DATASETS.build(cfg), DATASETS.build(cfg)
+    np.random.seed(0)
+    state = np.random.get_state()[1].copy()
+    assert torch.equal(first[3]['inputs'], second[3]['inputs'])
+    assert not torch.equal(first[3]['inputs'], first[4]['inputs'])
+    assert (np.random.get_state()[1] == state).all()  # the global stream is untouched

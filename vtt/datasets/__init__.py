@@ -16,6 +16,7 @@ from .meteo_charts import (
                    load_meteo_annotations,
                    split_meteo_records,
 )
+from .samplers import ClassBalancedSampler
 from .synthetic_crop import SyntheticCropDataset
 from .transforms import (
                    ChartTitle,
@@ -37,5 +38,5 @@ __all__ = [
     'hapt_uci_windows', 'MeteoChartDataset', 'MeteoVocabulary', 'SyntheticMeteoChartDataset',
     'load_meteo_annotations',
     'split_meteo_records', 'LogoWatermark', 'ChartTitle', 'JpegCompress', 'RandomAreaCrop',
-    'TorchVisionTransform'
+    'TorchVisionTransform', 'ClassBalancedSampler'
 ]

@@ -31,7 +31,7 @@ import yaml
 from PIL import Image
 from torch.utils.data import Dataset
 
-from vtt.registry import DATASETS
+from vtt.registry import DATASETS, TRANSFORMS
 from vtt.utils.errors import ConfigError, DataFormatError
 
 from .base import stratified_split
@@ -372,6 +372,10 @@ class MeteoChartDataset(Dataset):
             the transformed results. Defaults to none (the image is converted to
             ``uint8 -> float32 [3, H, W]`` in ``[0, 1]``).
         check_images (bool): Decode-check every image when loading. Defaults to True.
+        pipeline_seed (int, optional): Seed the random transforms per item with
+            ``(pipeline_seed, index)``, so an augmented val/test split is the same at every
+            evaluation and in every run (the global random state is restored afterwards).
+            Defaults to None (training: fresh randomness every epoch).
 
     Items: ``{'inputs': float32 [3, H, W] in [0, 1], 'data_samples': {'label': ...,
     'index': int, 'is_meteo': int, 'path': str}}`` where ``label`` is a float (gate),
@@ -386,11 +390,17 @@ class MeteoChartDataset(Dataset):
                  ann_file: str = 'labels.jsonl', vocab_file: str = 'labels.yaml',
                  split_by: str = 'stratified', ratios: Sequence[float] = (0.7, 0.15, 0.15),
                  seed: int = 0, sources: Optional[Dict[str, Sequence[str]]] = None,
-                 pipeline: Optional[Sequence] = None, check_images: bool = True):
+                 pipeline: Optional[Sequence] = None, check_images: bool = True,
+                 pipeline_seed: Optional[int] = None):
         if task not in self.TASKS:
             raise ConfigError(f'task must be one of {self.TASKS}, got {task!r}')
         self.data_root, self.split, self.task = data_root, split, task
         self._prepare(data_root)
+        if not osp.isdir(data_root):
+            raise FileNotFoundError(
+                f'data_root {data_root} not found: put the charts there in the meteo data '
+                f'contract (images/, {ann_file}, {vocab_file}, logos/; see '
+                f'docs/research_lines/meteo.md) or set the dataset\'s data_root')
         ann_path = osp.join(data_root, ann_file)
         self.vocab = MeteoVocabulary.from_yaml(osp.join(data_root, vocab_file))
         records = load_meteo_annotations(ann_path, self.vocab, data_root=data_root,
@@ -406,13 +416,13 @@ class MeteoChartDataset(Dataset):
                                   f'{task!r}')
         self.records = records
         self.pipeline = self._build_pipeline(pipeline or [])
+        self.pipeline_seed = pipeline_seed
 
     def _prepare(self, data_root: str) -> None:
         """Hook for subclasses that create the data on first use."""
 
     @staticmethod
     def _build_pipeline(pipeline):
-        from vtt.registry import TRANSFORMS
         return [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
 
     @property
@@ -443,8 +453,17 @@ class MeteoChartDataset(Dataset):
         results = dict(img=image, data_root=self.data_root, is_meteo=record['is_meteo'],
                        labels=list(record['labels']), product=product,
                        product_name=self.vocab.product_names.get(product) if product else None)
-        for transform in self.pipeline:
-            results = transform(results)
+        if self.pipeline_seed is not None and self.pipeline:
+            state = np.random.get_state()
+            np.random.seed([int(self.pipeline_seed), int(index)])
+            try:
+                for transform in self.pipeline:
+                    results = transform(results)
+            finally:
+                np.random.set_state(state)
+        else:
+            for transform in self.pipeline:
+                results = transform(results)
         image = results['img']
         if not torch.is_tensor(image):
             array = np.asarray(image, dtype=np.uint8).copy()
@@ -452,6 +471,17 @@ class MeteoChartDataset(Dataset):
         return dict(inputs=image,
                     data_samples=dict(label=self.target(record), index=index,
                                       is_meteo=record['is_meteo'], path=record['rel_path']))
+
+    def sample_classes(self) -> np.ndarray:
+        """``int64 [N]``: the class of every item, for ``ClassBalancedSampler`` (gate:
+        is_meteo; product: the product index). Multi-label elements have no single class."""
+        if self.task == 'gate':
+            return np.array([r['is_meteo'] for r in self.records], np.int64)
+        if self.task == 'product':
+            return np.array([self.vocab.products.index(r['product']) for r in self.records],
+                            np.int64)
+        raise ConfigError('the elements task is multi-label: it has no single class per '
+                          'image to balance; use a loss weighting instead')
 
     def train_statistics(self) -> dict:
         """``class_counts`` of this split: ``[negatives, charts]`` (gate), images per product

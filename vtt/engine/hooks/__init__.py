@@ -1,10 +1,12 @@
+from .backbone_unfreeze_hook import BackboneUnfreezeHook
 from .confusion_matrix_hook import ConfusionMatrixHook
 from .early_stopping_hook import ResumableEarlyStoppingHook
 from .progress_hook import RichProgressHook
 from .rng_state_hook import RNGStateHook
+from .threshold_calibration_hook import ThresholdCalibrationHook
 from .train_stats_hook import TrainStatsHook
 
 __all__ = [
     'TrainStatsHook', 'RNGStateHook', 'ResumableEarlyStoppingHook', 'ConfusionMatrixHook',
-    'RichProgressHook'
+    'RichProgressHook', 'BackboneUnfreezeHook', 'ThresholdCalibrationHook'
 ]

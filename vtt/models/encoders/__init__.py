@@ -1,11 +1,12 @@
 from .clip import CLIPTextEncoder, CLIPVisionEncoder, clip_end_of_text_id
 from .hf_text import HFTextEncoder
 from .mobilenet import MobileNetV2Encoder
+from .timm_encoder import TimmEncoder
 from .transformer import HFTransformerEncoder, TransformerBlock, TransformerEncoder
 from .window_encoder import WindowEncoder
 
 __all__ = [
     'CLIPVisionEncoder', 'CLIPTextEncoder', 'clip_end_of_text_id', 'HFTextEncoder',
-    'MobileNetV2Encoder', 'TransformerBlock',
+    'MobileNetV2Encoder', 'TimmEncoder', 'TransformerBlock',
     'TransformerEncoder', 'HFTransformerEncoder', 'WindowEncoder'
 ]

@@ -1,4 +1,5 @@
+from .binary_cls_head import BinaryClsHead
 from .cls_head import ClsHead, LinearClsHead, MLPClsHead, build_loss
 from .mlp_head import MLPHead
 
-__all__ = ['ClsHead', 'LinearClsHead', 'MLPClsHead', 'MLPHead', 'build_loss']
+__all__ = ['BinaryClsHead', 'ClsHead', 'LinearClsHead', 'MLPClsHead', 'MLPHead', 'build_loss']

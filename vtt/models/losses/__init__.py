@@ -1,9 +1,9 @@
 from .contrastive import InfoNCELoss, info_nce
 from .cross_entropy import CrossEntropyLoss
-from .focal import FocalLoss, balanced_class_weights
+from .focal import BCEFocalLoss, FocalLoss, balanced_class_weights
 from .masked_modeling import MCCLoss, MRRLoss
 
 __all__ = [
-    'CrossEntropyLoss', 'FocalLoss', 'InfoNCELoss', 'MCCLoss', 'MRRLoss', 'info_nce',
-    'balanced_class_weights'
+    'CrossEntropyLoss', 'FocalLoss', 'BCEFocalLoss', 'InfoNCELoss', 'MCCLoss', 'MRRLoss',
+    'info_nce', 'balanced_class_weights'
 ]

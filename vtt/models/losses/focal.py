@@ -7,7 +7,7 @@ from torch import nn
 
 from vtt.registry import MODELS
 
-__all__ = ['FocalLoss', 'balanced_class_weights']
+__all__ = ['FocalLoss', 'BCEFocalLoss', 'balanced_class_weights']
 
 
 def balanced_class_weights(class_counts: Sequence[int]) -> np.ndarray:
@@ -83,3 +83,44 @@ class FocalLoss(nn.Module):
 
     def extra_repr(self) -> str:
         return f'gamma={self.gamma}, alpha={"auto" if self.auto_alpha else self.alpha.tolist()}'
+
+
+@MODELS.register_module()
+class BCEFocalLoss(nn.Module):
+    """``a * BCE + (1 - a) * sigmoid focal loss`` on logits, per element (binary or
+    multi-label), the meteo gate's loss (a = 0.7, gamma = 2).
+
+    The focal term is torchvision's ``sigmoid_focal_loss`` (without its alpha balancing by
+    default: balance comes from the sampler).
+
+    Args:
+        bce_weight (float): ``a``. Defaults to 0.7.
+        gamma (float): Focusing parameter of the focal term. Defaults to 2.0.
+        alpha (float): torchvision's positive-class weight of the focal term; a negative value
+            (the default, -1) disables it.
+        loss_weight (float): Multiplier of the loss.
+
+    Shapes: ``forward(logits [B] or [B, L], target (same, 0/1 float)) -> scalar`` (the mean).
+    """
+
+    def __init__(self, bce_weight: float = 0.7, gamma: float = 2.0, alpha: float = -1.0,
+                 loss_weight: float = 1.0):
+        super().__init__()
+        if not 0.0 <= bce_weight <= 1.0:
+            raise ValueError(f'bce_weight must be in [0, 1], got {bce_weight}')
+        self.bce_weight = float(bce_weight)
+        self.gamma = float(gamma)
+        self.alpha = float(alpha)
+        self.loss_weight = float(loss_weight)
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        from torchvision.ops import sigmoid_focal_loss
+        logits = logits.float()
+        target = target.to(logits.dtype).view_as(logits)
+        bce = F.binary_cross_entropy_with_logits(logits, target)
+        focal = sigmoid_focal_loss(logits, target, alpha=self.alpha, gamma=self.gamma,
+                                   reduction='mean')
+        return self.loss_weight * (self.bce_weight * bce + (1 - self.bce_weight) * focal)
+
+    def extra_repr(self) -> str:
+        return f'bce_weight={self.bce_weight}, gamma={self.gamma}'

@@ -1,0 +1,40 @@
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from vtt.registry import HOOKS
+
+__all__ = ['ThresholdCalibrationHook']
+
+
+@HOOKS.register_module()
+class ThresholdCalibrationHook(Hook):
+    """Store the validation split's best-F1 threshold in the model after every validation.
+
+    Reads ``<metric_key>`` (default ``binary/best_threshold``, from ``BinaryClsMetric``) from
+    the validation metrics and calls ``model.<head_attr>.set_threshold(value)``. The threshold
+    is a buffer of the head, so the checkpoint saved after this validation (``save_best``, which
+    runs at a lower priority than this hook) carries it, and ``tools/test.py`` applies it to
+    TEST without looking at TEST. Thresholds are never fitted on the test split: the hook acts
+    on validation only.
+
+    Args:
+        metric_key (str): Validation metric with the threshold.
+        head_attr (str): Attribute of the model holding a head with ``set_threshold``.
+    """
+
+    priority = 'ABOVE_NORMAL'
+
+    def __init__(self, metric_key: str = 'binary/best_threshold', head_attr: str = 'head'):
+        self.metric_key = metric_key
+        self.head_attr = head_attr
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        if not metrics or self.metric_key not in metrics:
+            runner.logger.warning(f'ThresholdCalibrationHook: no {self.metric_key!r} in the '
+                                  f'validation metrics; threshold unchanged')
+            return
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        head = getattr(model, self.head_attr)
+        value = min(max(float(metrics[self.metric_key]), 1e-4), 1 - 1e-4)
+        head.set_threshold(value)
+        runner.logger.info(f'ThresholdCalibrationHook: threshold {value:.4f} (best F1 on val)')

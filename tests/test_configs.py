@@ -27,6 +27,10 @@ def _offline_model_cfg(model_cfg):
         if encoder and encoder.get('pretrained') and encoder['type'] in TINY:
             swapped.append(dict(encoder))
             encoder.update(pretrained=None, config=TINY[encoder['type']])
+    backbone = model_cfg.get('backbone')
+    if backbone and backbone.get('type') == 'TimmEncoder' and backbone.get('pretrained'):
+        swapped.append(dict(backbone))  # timm weights do not ship offline: random init
+        backbone.update(pretrained=None)
     return model_cfg, swapped
 
 
@@ -52,10 +56,14 @@ def test_config_builds(path, tmp_path):
         dataset_cfg = copy.deepcopy(loader['dataset'])
         if dataset_cfg['type'] == 'SyntheticCropDataset':
             dataset_cfg['data_file'] = str(tmp_path / 'demo.csv')
+        if dataset_cfg['type'] == 'SyntheticMeteoChartDataset':
+            dataset_cfg.update(data_root=str(tmp_path / 'meteo'),
+                               generator=dict(num_meteo=96, num_negative=48, size=(96, 72)))
         try:
             dataset = DATASETS.build(dataset_cfg)
         except FileNotFoundError as error:  # user data that is not here: say where to put it
             assert 'data_file' in str(error) or 'data_root' in str(error), error
             continue
         assert len(dataset) > 0
-        assert dataset[0]['inputs'].shape[0] == cfg.model.data_preprocessor.num_variates
+        expected_channels = cfg.model.get('data_preprocessor', {}).get('num_variates', 3)
+        assert dataset[0]['inputs'].shape[0] == expected_channels  # variates, or RGB

@@ -1,4 +1,4 @@
-"""tools/meteo/: the synthetic chart generator's command line."""
+"""tools/meteo/: the synthetic chart generator and the gate robustness report."""
 import json
 import os
 import os.path as osp
@@ -27,3 +27,42 @@ def test_generate_charts_reports_speed_and_refuses_to_overwrite(tmp_path):
     again = run_tool(*args)
     assert again.returncode == 1 and again.stderr.startswith('error: ') and 'exists' in again.stderr
     assert sorted(os.listdir(osp.join(root, 'images'))) == before
+
+
+def tiny_gate_config(tmp_path):
+    """gate_demo.py on a small synthetic set and a tiny random timm backbone."""
+    config = tmp_path / 'gate_tiny.py'
+    config.write_text(f'''_base_ = [{osp.join(ROOT, 'configs', 'meteo', 'gate_demo.py')!r}]
+demo_data = dict(type='SyntheticMeteoChartDataset', data_root={str(tmp_path / 'charts')!r},
+                 generator=dict(seed=0, num_meteo=24, num_negative=24, size=(96, 72)))
+train_dataloader = dict(dataset=demo_data, batch_size=8)
+val_dataloader = dict(dataset=demo_data)
+test_dataloader = dict(dataset=demo_data)
+model = dict(backbone=dict(_delete_=True, type='TimmEncoder', model_name='test_resnet'))
+''')
+    return str(config)
+
+
+def test_robustness_report(tmp_path):
+    import torch
+    from mmengine.config import Config
+
+    from vtt.registry import MODELS
+    config = tiny_gate_config(tmp_path)
+    model = MODELS.build(Config.fromfile(config).model)
+    model.head.set_threshold(0.4)
+    torch.save(dict(state_dict=model.state_dict()), tmp_path / 'gate.pth')
+    result = run_tool('tools/meteo/robustness.py', config, str(tmp_path / 'gate.pth'),
+                      '--sizes', '64x48', '--jpeg', '20', '--out', str(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = [line for line in result.stdout.splitlines() if line.startswith('condition=')]
+    assert [line.split()[0] for line in lines] == ['condition=reference', 'condition=size',
+                                                  'condition=jpeg']
+    with open(tmp_path / 'robustness.json') as handle:
+        report = json.load(handle)
+    assert [r['condition'] for r in report['rows']] == ['reference', 'size 64x48', 'jpeg q20']
+    assert all(0 <= r['auc'] <= 1 and r['images'] > 0 for r in report['rows'])
+    assert 'threshold 0.400' in result.stdout
+    bad = run_tool('tools/meteo/robustness.py', config, str(tmp_path / 'gate.pth'),
+                   '--sizes', '64by48')
+    assert bad.returncode == 1 and 'WIDTHxHEIGHT' in bad.stderr

@@ -6,6 +6,8 @@ import re
 import subprocess
 import sys
 
+import numpy as np
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
@@ -66,3 +68,40 @@ def test_robustness_report(tmp_path):
     bad = run_tool('tools/meteo/robustness.py', config, str(tmp_path / 'gate.pth'),
                    '--sizes', '64by48')
     assert bad.returncode == 1 and 'WIDTHxHEIGHT' in bad.stderr
+
+
+def test_infer_reports_every_image_and_skips_broken_ones(tmp_path):
+    import torch
+    from mmengine.config import Config
+
+    from vtt.datasets.synthetic import meteo_charts
+    from vtt.registry import MODELS
+    cfg = Config.fromfile(tiny_gate_config(tmp_path))
+    model = MODELS.build(cfg.model)
+    model.head.set_threshold(0.3)
+    # as mmengine saves it: the config travels in the checkpoint's meta
+    torch.save(dict(state_dict=model.state_dict(), meta=dict(cfg=cfg.pretty_text)),
+               tmp_path / 'gate.pth')
+    images = tmp_path / 'inbox'
+    (images / 'nested').mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    meteo_charts.draw_chart('surface_pressure', {'pressure'}, rng, (96, 72)).save(
+        images / 'chart.png')
+    meteo_charts.draw_negative('bar_chart', rng, (96, 72)).save(images / 'nested' / 'bars.jpg')
+    (images / 'broken.png').write_bytes(b'\x89PNG but not really')
+    (images / 'notes.txt').write_text('not an image')
+    out = tmp_path / 'results.jsonl'
+    result = run_tool('tools/meteo/infer.py', str(images), '--gate', str(tmp_path / 'gate.pth'),
+                      '--out', str(out), '--batch-size', '1')
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open(out) as handle:
+        records = {osp.basename(r['path']): r for r in map(json.loads, handle)}
+    assert sorted(records) == ['bars.jpg', 'broken.png', 'chart.png']
+    assert 'error' in records['broken.png'] and 'gate_score' not in records['broken.png']
+    for name in ('bars.jpg', 'chart.png'):
+        record = records[name]
+        assert 0 <= record['gate_score'] <= 1 and record['gate_threshold'] == 0.3
+        assert record['is_meteo'] == (record['gate_score'] >= 0.3)
+    assert 'unreadable' in result.stderr and '3 lines written' in result.stderr
+    missing = run_tool('tools/meteo/infer.py', str(images), '--gate', str(tmp_path / 'no.pth'))
+    assert missing.returncode == 1 and 'checkpoint file not found' in missing.stderr

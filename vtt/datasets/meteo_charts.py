@@ -67,6 +67,21 @@ def _raise_problems(path: str, problems: List[str]) -> None:
                               + '\n  '.join(listed) + tail)
 
 
+def _entry_id(entry: dict, name: str, seen, problems: List[str]):
+    """``(where, id)`` of a vocabulary entry; id is None (and a problem recorded) when it is
+    missing, not a string, or already used."""
+    where = f'line {entry.get("__line__", "?")}: {name}'
+    entry_id = entry.get('id')
+    if not isinstance(entry_id, str) or not entry_id:
+        problems.append(f'{where}: field "id" must be a non-empty string')
+        return where, None
+    if entry_id in seen:
+        kind = name.split('[')[0][:-1]  # 'elements[3]' -> 'element'
+        problems.append(f'{where}: duplicate {kind} id {entry_id!r}')
+        return where, None
+    return where, entry_id
+
+
 class MeteoVocabulary:
     """Elements and products of ``labels.yaml``, validated.
 
@@ -86,13 +101,8 @@ class MeteoVocabulary:
         problems = []
         self.elements, self.element_info, self._names = [], {}, {}
         for i, entry in enumerate(elements):
-            where = f'line {entry.get("__line__", "?")}: elements[{i}]'
-            eid = entry.get('id')
-            if not isinstance(eid, str) or not eid:
-                problems.append(f'{where}: field "id" must be a non-empty string')
-                continue
-            if eid in self.element_info:
-                problems.append(f'{where}: duplicate element id {eid!r}')
+            where, eid = _entry_id(entry, f'elements[{i}]', self.element_info, problems)
+            if eid is None:
                 continue
             aliases = entry.get('aliases') or []
             if not isinstance(aliases, list):
@@ -112,13 +122,8 @@ class MeteoVocabulary:
         self.products, self.product_elements, self.product_optional = [], {}, {}
         self.product_names = {}
         for i, entry in enumerate(products):
-            where = f'line {entry.get("__line__", "?")}: products[{i}]'
-            pid = entry.get('id')
-            if not isinstance(pid, str) or not pid:
-                problems.append(f'{where}: field "id" must be a non-empty string')
-                continue
-            if pid in self.product_elements:
-                problems.append(f'{where}: duplicate product id {pid!r}')
+            where, pid = _entry_id(entry, f'products[{i}]', self.product_elements, problems)
+            if pid is None:
                 continue
             sets = {}
             for field in ('elements', 'optional_elements'):
@@ -129,14 +134,8 @@ class MeteoVocabulary:
                 if not isinstance(value, list):
                     problems.append(f'{where} ({pid}): field {field!r} must be a list')
                     value = []
-                resolved = set()
-                for name in value:
-                    eid = self.resolve(name)
-                    if eid is None:
-                        problems.append(f'{where} ({pid}): field {field!r} names unknown '
-                                        f'element {name!r}')
-                    else:
-                        resolved.add(eid)
+                resolved, _ = self.resolve_all(value, f'{where} ({pid}): field {field!r}',
+                                               problems)
                 sets[field] = frozenset(resolved)
             if not entry.get('elements'):
                 problems.append(f'{where} ({pid}): field "elements" must list at least one '
@@ -172,6 +171,20 @@ class MeteoVocabulary:
         """The element id that ``name`` (an id, alias, zh or en name; case-insensitive)
         denotes, or None."""
         return self._names.get(str(name).strip().lower())
+
+    def resolve_all(self, names: Sequence, where: str, problems: List[str]):
+        """``(ids, all_known)``: the element ids of ``names``; each unknown name adds a problem
+        that starts with ``where``."""
+        ids, known = set(), True
+        for name in names:
+            eid = self.resolve(name)
+            if eid is None:
+                known = False
+                problems.append(f'{where} has unknown element {name!r} (not an id, alias, zh or '
+                                f'en name in {self.path})')
+            else:
+                ids.add(eid)
+        return ids, known
 
     def multi_hot(self, element_ids: Sequence[str]) -> torch.Tensor:
         """``float32 [L]``: 1 at the index of each element id, in :attr:`elements` order."""
@@ -247,13 +260,7 @@ def load_meteo_annotations(ann_file: str, vocab: MeteoVocabulary,
             if not isinstance(raw_labels, list):
                 problems.append(f'{where}: field "labels" must be a list')
                 continue
-            labels = set()
-            for name in raw_labels:
-                eid = vocab.resolve(name)
-                if eid is None:
-                    problems.append(f'{where}: field "labels" has unknown element {name!r} '
-                                    f'(not an id, alias, zh or en name in {vocab.path})')
-                labels.add(eid)
+            labels, known = vocab.resolve_all(raw_labels, f'{where}: field "labels"', problems)
             if is_meteo == 0 and (raw_labels or product):
                 problems.append(f'{where}: a non-meteo image (is_meteo 0) must have no labels '
                                 f'and no product')
@@ -261,7 +268,7 @@ def load_meteo_annotations(ann_file: str, vocab: MeteoVocabulary,
                 if product not in vocab.product_elements:
                     problems.append(f'{where}: field "product" {product!r} is not a product of '
                                     f'{vocab.path}')
-                elif None not in labels and is_meteo == 1:
+                elif known and is_meteo == 1:
                     missing = vocab.product_elements[product] - labels
                     if missing:
                         problems.append(f'{where}: product {product!r} requires element(s) '

@@ -45,6 +45,8 @@ def test_timm_encoder_loads_a_local_file_and_directory(tmp_path):
 
 
 def test_timm_encoder_errors_say_what_to_do(tmp_path, monkeypatch):
+    with pytest.raises(ConfigError, match='no model'):
+        MODELS.build(dict(type='TimmEncoder', model_name='resnet_typo'))
     with pytest.raises(PretrainedWeightsNotFoundError, match='save_for_hf'):
         MODELS.build(dict(TINY, pretrained=str(tmp_path / 'missing')))
     (tmp_path / 'empty').mkdir()

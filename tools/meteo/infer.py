@@ -27,6 +27,8 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 import vtt  # noqa: E402,F401  (first: quiets third-party import noise)
 
 # isort: split
+import torch  # noqa: E402
+
 from vtt.utils.cli import user_errors  # noqa: E402
 from vtt.utils.errors import ConfigError  # noqa: E402
 
@@ -59,7 +61,6 @@ def find_images(inputs):
 
 def load_stage(checkpoint, config=None):
     """The model of a stage checkpoint and the deterministic transforms of its test pipeline."""
-    import torch
     from mmengine.config import Config
 
     from vtt.apis import init_model
@@ -77,28 +78,19 @@ def load_stage(checkpoint, config=None):
     model = init_model(cfg, checkpoint)
     pipeline = cfg.test_dataloader.dataset.get('pipeline', [])
     resize = [TRANSFORMS.build(t) for t in pipeline if t.get('type') == 'TorchVisionTransform']
-    torch.set_grad_enabled(False)
     return model, resize
 
 
-def to_tensor(image, transforms):
-    import numpy as np
-    import torch
-    results = dict(img=image)
-    for transform in transforms:
-        results = transform(results)
-    array = np.asarray(results['img'].convert('RGB'), dtype=np.uint8).copy()
-    return torch.from_numpy(array).permute(2, 0, 1).float() / 255.0
-
-
+@torch.no_grad()
 def run_gate(model, resize, paths, batch_size, emit, progress, task):
     from PIL import Image
+
+    from vtt.datasets.meteo_charts import image_to_tensor, run_pipeline
     threshold = float(model.head.threshold)
     counts = dict(images=len(paths), charts=0, other=0, unreadable=0)
     batch, names = [], []
 
     def flush():
-        import torch
         if not batch:
             return
         data = model.data_preprocessor(dict(inputs=torch.stack(batch)), False)
@@ -115,7 +107,8 @@ def run_gate(model, resize, paths, batch_size, emit, progress, task):
     for path in paths:
         try:
             with Image.open(path) as image:
-                tensor = to_tensor(image.convert('RGB'), resize)
+                resized = run_pipeline(resize, dict(img=image.convert('RGB')))['img']
+            tensor = image_to_tensor(resized)
         except Exception as error:  # any decoding failure: report the file and go on
             counts['unreadable'] += 1
             emit(dict(path=path, error=f'{type(error).__name__}: {error}'))

@@ -36,7 +36,8 @@ from vtt.utils.errors import ConfigError, DataFormatError
 
 from .base import stratified_split
 
-__all__ = ['MeteoVocabulary', 'load_meteo_annotations', 'split_meteo_records',
+__all__ = ['MeteoVocabulary', 'load_meteo_annotations', 'split_meteo_records', 'run_pipeline',
+           'image_to_tensor',
            'MeteoChartDataset', 'SyntheticMeteoChartDataset']
 
 #: How many problems one error message lists before it says "... and N more".
@@ -356,6 +357,30 @@ def split_meteo_records(records: List[dict], split: str, split_by: str = 'strati
     raise ConfigError(f'split_by must be "field", "source" or "stratified", got {split_by!r}')
 
 
+def run_pipeline(transforms: Sequence, results: dict, seed=None) -> dict:
+    """Apply ``transforms`` in order; with a ``seed``, their numpy randomness comes from it
+    and the global random state is restored afterwards (repeatable val/test augmentation)."""
+    if seed is None or not transforms:
+        for transform in transforms:
+            results = transform(results)
+        return results
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        return run_pipeline(transforms, results)
+    finally:
+        np.random.set_state(state)
+
+
+def image_to_tensor(image) -> torch.Tensor:
+    """An RGB PIL image (or an image tensor, returned as is) as ``float32 [3, H, W]`` in
+    ``[0, 1]``."""
+    if torch.is_tensor(image):
+        return image
+    array = np.asarray(image.convert('RGB'), dtype=np.uint8).copy()
+    return torch.from_numpy(array).permute(2, 0, 1).float() / 255.0
+
+
 @DATASETS.register_module()
 class MeteoChartDataset(Dataset):
     """Weather-chart images of the data contract, for one task of the cascade.
@@ -460,21 +485,8 @@ class MeteoChartDataset(Dataset):
         results = dict(img=image, data_root=self.data_root, is_meteo=record['is_meteo'],
                        labels=list(record['labels']), product=product,
                        product_name=self.vocab.product_names.get(product) if product else None)
-        if self.pipeline_seed is not None and self.pipeline:
-            state = np.random.get_state()
-            np.random.seed([int(self.pipeline_seed), int(index)])
-            try:
-                for transform in self.pipeline:
-                    results = transform(results)
-            finally:
-                np.random.set_state(state)
-        else:
-            for transform in self.pipeline:
-                results = transform(results)
-        image = results['img']
-        if not torch.is_tensor(image):
-            array = np.asarray(image, dtype=np.uint8).copy()
-            image = torch.from_numpy(array).permute(2, 0, 1).float() / 255.0
+        seed = None if self.pipeline_seed is None else [int(self.pipeline_seed), int(index)]
+        image = image_to_tensor(run_pipeline(self.pipeline, results, seed)['img'])
         return dict(inputs=image,
                     data_samples=dict(label=self.target(record), index=index,
                                       is_meteo=record['is_meteo'], path=record['rel_path']))

@@ -213,8 +213,10 @@ class ChartTitle:
         grey = np.asarray(image.convert('L'), np.float64)
         h, w = grey.shape
         width, height = min(width, w - 1), min(height, h - 1)
-        pad = lambda a: np.pad(a.cumsum(0).cumsum(1), ((1, 0), (1, 0)))  # noqa: E731
-        s1, s2 = pad(grey), pad(grey**2)
+        def integral(a):
+            return np.pad(a.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+
+        s1, s2 = integral(grey), integral(grey**2)
         ys = np.linspace(0, h - height - 1, 12).astype(int)
         xs = np.linspace(0, w - width - 1, 12).astype(int)
         yy, xx = np.meshgrid(ys, xs, indexing='ij')

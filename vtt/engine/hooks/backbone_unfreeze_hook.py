@@ -1,7 +1,8 @@
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from vtt.registry import HOOKS
+
+from .utils import unwrapped_model
 
 __all__ = ['BackboneUnfreezeHook']
 
@@ -30,7 +31,7 @@ class BackboneUnfreezeHook(Hook):
         self.module = module
 
     def _target(self, runner):
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrapped_model(runner)
         return getattr(model, self.module)
 
     def before_train_epoch(self, runner) -> None:

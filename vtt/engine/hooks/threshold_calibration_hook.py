@@ -1,7 +1,8 @@
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from vtt.registry import HOOKS
+
+from .utils import unwrapped_model
 
 __all__ = ['ThresholdCalibrationHook']
 
@@ -33,7 +34,7 @@ class ThresholdCalibrationHook(Hook):
             runner.logger.warning(f'ThresholdCalibrationHook: no {self.metric_key!r} in the '
                                   f'validation metrics; threshold unchanged')
             return
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrapped_model(runner)
         head = getattr(model, self.head_attr)
         value = min(max(float(metrics[self.metric_key]), 1e-4), 1 - 1e-4)
         head.set_threshold(value)

@@ -1,7 +1,8 @@
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from vtt.registry import HOOKS
+
+from .utils import unwrapped_model
 
 __all__ = ['TrainStatsHook']
 
@@ -19,7 +20,7 @@ class TrainStatsHook(Hook):
     priority = 'VERY_HIGH'
 
     def before_train(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrapped_model(runner)
         dataset = runner.train_dataloader.dataset
         if not hasattr(dataset, 'train_statistics'):
             raise TypeError(f'{type(dataset).__name__} has no train_statistics(); TrainStatsHook '

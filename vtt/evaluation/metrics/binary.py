@@ -15,6 +15,8 @@ from sklearn.metrics import (
 
 from vtt.registry import METRICS
 
+from .utils import ground_truth
+
 __all__ = ['BinaryClsMetric', 'best_f1_threshold', 'equal_error_rate']
 
 
@@ -80,11 +82,9 @@ class BinaryClsMetric(BaseMetric):
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
-            if 'gt_label' not in sample:
-                raise KeyError('BinaryClsMetric needs ground-truth labels (gt_label) in the '
-                               'predictions; is the evaluated split labelled?')
+            gt = ground_truth(sample, self)
             self.results.append((float(sample['pred_score']), int(sample['pred_label']),
-                                 int(round(float(sample['gt_label'])))))
+                                 int(round(float(gt)))))
 
     def compute_metrics(self, results: list) -> dict:
         scores = np.array([s for s, _, _ in results])

@@ -8,6 +8,7 @@ from sklearn.metrics import average_precision_score, f1_score
 from vtt.registry import METRICS
 
 from .binary import best_f1_threshold
+from .utils import ground_truth
 
 __all__ = ['MultiLabelMetric', 'best_f1_thresholds']
 
@@ -57,14 +58,12 @@ class MultiLabelMetric(BaseMetric):
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
-            if 'gt_label' not in sample:
-                raise KeyError('MultiLabelMetric needs ground-truth labels (gt_label) in the '
-                               'predictions; is the evaluated split labelled?')
+            gt = ground_truth(sample, self)
             score = np.asarray(sample['pred_score'], dtype=np.float64)
             pred = sample.get('pred_label')
             pred = (score >= self.threshold) if pred is None else np.asarray(pred)
             self.results.append((score, pred.astype(np.int64),
-                                 np.asarray(sample['gt_label']).round().astype(np.int64)))
+                                 np.asarray(gt).round().astype(np.int64)))
 
     def _class_names(self, num_labels: int) -> List[str]:
         classes = (self.dataset_meta or {}).get('classes')

@@ -6,6 +6,8 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, log_loss
 
 from vtt.registry import METRICS
 
+from .utils import ground_truth
+
 __all__ = ['SingleLabelMetric']
 
 
@@ -41,12 +43,10 @@ class SingleLabelMetric(BaseMetric):
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
-            if 'gt_label' not in sample:
-                raise KeyError('SingleLabelMetric needs ground-truth labels (gt_label) in the '
-                               'predictions; is the evaluated split labelled?')
+            gt = ground_truth(sample, self)
             score = sample.get('pred_score')
             score = None if score is None else np.asarray(score, dtype=np.float64)
-            self.results.append((int(sample['pred_label']), int(sample['gt_label']), score))
+            self.results.append((int(sample['pred_label']), int(gt), score))
 
     def _class_names(self, results: list) -> List[str]:
         """Class names; without ``num_classes`` or dataset classes, as many as the largest

@@ -9,7 +9,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from vtt.registry import MODELS
-from vtt.utils.errors import PretrainedWeightsMismatchError, PretrainedWeightsNotFoundError
+from vtt.utils.errors import (
+    ConfigError,
+    PretrainedWeightsMismatchError,
+    PretrainedWeightsNotFoundError,
+)
 
 __all__ = ['TimmEncoder']
 
@@ -67,6 +71,9 @@ class TimmEncoder(nn.Module):
         import timm
         if out_type not in ('pooled', 'feature_map'):
             raise ValueError(f"out_type must be 'pooled' or 'feature_map', got {out_type!r}")
+        if not timm.is_model(model_name):
+            raise ConfigError(f'timm has no model {model_name!r}; see timm.list_models() '
+                              f'(e.g. "resnet18", "resnet50", "mobilenetv3_large_100")')
         kwargs.setdefault('num_classes', 0)
         if pretrained is None:
             model = timm.create_model(model_name, pretrained=False, **kwargs)

@@ -81,6 +81,15 @@ def test_bce_focal_loss_mixes_its_two_terms():
         MODELS.build(dict(type='BCEFocalLoss', bce_weight=1.5))
 
 
+def test_bce_focal_loss_weighs_elements():
+    logits, target = torch.randn(4, 3), (torch.rand(4, 3) > 0.5).float()
+    loss = MODELS.build(dict(type='BCEFocalLoss'))
+    weight = torch.tensor([2.0, 0.0, 1.0])  # per label, broadcast over the batch
+    elementwise = 0.7 * F.binary_cross_entropy_with_logits(logits, target, reduction='none') \
+        + 0.3 * sigmoid_focal_loss(logits, target, alpha=-1, gamma=2.0, reduction='none')
+    assert torch.allclose(loss(logits, target, weight=weight), (elementwise * weight).mean())
+
+
 def test_binary_head_threshold_decides_and_travels_in_the_state_dict():
     head = MODELS.build(dict(type='BinaryClsHead', in_channels=4))
     with torch.no_grad():

@@ -1,5 +1,7 @@
 from .binary_cls_head import BinaryClsHead
 from .cls_head import ClsHead, LinearClsHead, MLPClsHead, build_loss
+from .cnn_rnn_head import CNNRNNLabelHead
 from .mlp_head import MLPHead
 
-__all__ = ['BinaryClsHead', 'ClsHead', 'LinearClsHead', 'MLPClsHead', 'MLPHead', 'build_loss']
+__all__ = ['BinaryClsHead', 'ClsHead', 'CNNRNNLabelHead', 'LinearClsHead', 'MLPClsHead',
+           'MLPHead', 'build_loss']

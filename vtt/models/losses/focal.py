@@ -100,7 +100,8 @@ class BCEFocalLoss(nn.Module):
             (the default, -1) disables it.
         loss_weight (float): Multiplier of the loss.
 
-    Shapes: ``forward(logits [B] or [B, L], target (same, 0/1 float)) -> scalar`` (the mean).
+    Shapes: ``forward(logits [B] or [B, L], target (same, 0/1 float), weight (broadcastable
+    to the logits, optional)) -> scalar``: the mean of the (weighted) elementwise losses.
     """
 
     def __init__(self, bce_weight: float = 0.7, gamma: float = 2.0, alpha: float = -1.0,
@@ -113,14 +114,19 @@ class BCEFocalLoss(nn.Module):
         self.alpha = float(alpha)
         self.loss_weight = float(loss_weight)
 
-    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    def forward(self, logits: torch.Tensor, target: torch.Tensor,
+                weight: Optional[torch.Tensor] = None) -> torch.Tensor:
         from torchvision.ops import sigmoid_focal_loss
         logits = logits.float()
         target = target.to(logits.dtype).view_as(logits)
-        bce = F.binary_cross_entropy_with_logits(logits, target)
-        focal = sigmoid_focal_loss(logits, target, alpha=self.alpha, gamma=self.gamma,
-                                   reduction='mean')
-        return self.loss_weight * (self.bce_weight * bce + (1 - self.bce_weight) * focal)
+        loss = self.bce_weight * F.binary_cross_entropy_with_logits(logits, target,
+                                                                    reduction='none')
+        if self.bce_weight < 1.0:
+            loss = loss + (1 - self.bce_weight) * sigmoid_focal_loss(
+                logits, target, alpha=self.alpha, gamma=self.gamma, reduction='none')
+        if weight is not None:
+            loss = loss * weight.to(loss.dtype)
+        return self.loss_weight * loss.mean()
 
     def extra_repr(self) -> str:
         return f'bce_weight={self.bce_weight}, gamma={self.gamma}'

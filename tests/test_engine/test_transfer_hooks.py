@@ -1,8 +1,9 @@
-"""Hooks and sampler of the meteo gate's training: two-phase transfer, threshold calibration,
-class-balanced sampling."""
+"""Hooks and sampler of the meteo stages' training: two-phase transfer, threshold calibration
+(one threshold or one per label), teacher-forcing decay, class-balanced sampling."""
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 import torch
 from torch import nn
 
@@ -82,3 +83,36 @@ def test_class_balanced_sampler_splits_draws_across_ranks(monkeypatch):
     full = torch.multinomial(torch.full((10, ), 0.1, dtype=torch.double), 10, True,
                              generator=generator).tolist()
     assert parts[0] == full[0::2] and parts[1] == full[1::2]
+
+
+def test_threshold_calibration_hook_takes_per_label_thresholds():
+    model, logs = nn.Module(), []
+    model.head = MODELS.build(dict(type='CNNRNNLabelHead', in_channels=4, num_labels=3,
+                                   embed_dims=8, hidden_dims=8))
+    hook = HOOKS.build(dict(type='ThresholdCalibrationHook', metric_key='parallel/thresholds'))
+    hook.after_val_epoch(runner_at(model, 0, logs), {'parallel/thresholds': [0.2, 0.0, 0.7]})
+    assert model.head.threshold.tolist() == pytest.approx([0.2, 1e-4, 0.7])
+    assert '[0.200, 0.000, 0.700]' in logs[-1]
+
+
+def test_teacher_forcing_hook_decays_linearly_and_follows_the_epoch():
+    model, logs = nn.Module(), []
+    model.head = MODELS.build(dict(type='CNNRNNLabelHead', in_channels=4, num_labels=3,
+                                   embed_dims=8, hidden_dims=8))
+    hook = HOOKS.build(dict(type='TeacherForcingHook', start=1.0, end=0.7))
+    values = []
+    for epoch in range(11):
+        runner = runner_at(model, epoch, logs)
+        runner.max_epochs = 11
+        hook.before_train_epoch(runner)
+        values.append(model.head.teacher_forcing)
+    assert values[0] == 1.0 and values[-1] == pytest.approx(0.7)
+    assert np.allclose(np.diff(values), -0.03)
+    short = HOOKS.build(dict(type='TeacherForcingHook', end=0.7, decay_epochs=2))
+    runner = runner_at(model, 5, logs)  # a resumed run, past the decay
+    runner.max_epochs = 11
+    short.before_train_epoch(runner)
+    assert model.head.teacher_forcing == pytest.approx(0.7)
+    model.head = nn.Linear(2, 2)
+    with pytest.raises(AttributeError, match='no teacher_forcing'):
+        hook.before_train_epoch(runner)

@@ -48,3 +48,21 @@ def test_per_label_thresholds_on_validation():
     assert thresholds == pytest.approx(best_f1_thresholds(GT, SCORES).tolist())
     assert 0.3 < thresholds[0] < 0.8 and 0.4 < thresholds[1] < 0.6 and thresholds[2] == 0.5
     assert 'multilabel/thresholds' not in evaluate(SCORES, GT)
+
+
+def test_one_metric_per_decoding_reads_its_own_fields():
+    beam = np.array([[1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 0]])   # misses one pressure
+    samples = [dict(pred_score=SCORES[i], gt_label=GT[i], parallel_label=(SCORES[i] >= 0.5),
+                    beam_label=beam[i], beam_score=beam[i] * 0.9) for i in range(4)]
+    results = {}
+    for cfg in (dict(prefix='parallel', label_key='parallel_label'),
+                dict(prefix='beam', score_key='beam_score', label_key='beam_label')):
+        metric = METRICS.build(dict(type='MultiLabelMetric', **cfg))
+        metric.process(None, samples)
+        results.update(metric.evaluate(4))
+    assert results['parallel/micro_f1'] == 1.0
+    assert results['beam/micro_f1'] == pytest.approx(2 * 3 / (2 * 3 + 0 + 1))
+    assert results['beam/AP_1'] == pytest.approx(average_precision_score(GT[:, 1], beam[:, 1]))
+    with pytest.raises(KeyError, match="no 'beam_score'"):
+        METRICS.build(dict(type='MultiLabelMetric', score_key='beam_score')).process(
+            None, [dict(pred_score=SCORES[0], gt_label=GT[0])])

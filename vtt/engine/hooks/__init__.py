@@ -3,10 +3,11 @@ from .confusion_matrix_hook import ConfusionMatrixHook
 from .early_stopping_hook import ResumableEarlyStoppingHook
 from .progress_hook import RichProgressHook
 from .rng_state_hook import RNGStateHook
+from .teacher_forcing_hook import TeacherForcingHook
 from .threshold_calibration_hook import ThresholdCalibrationHook
 from .train_stats_hook import TrainStatsHook
 
 __all__ = [
     'TrainStatsHook', 'RNGStateHook', 'ResumableEarlyStoppingHook', 'ConfusionMatrixHook',
-    'RichProgressHook', 'BackboneUnfreezeHook', 'ThresholdCalibrationHook'
+    'RichProgressHook', 'BackboneUnfreezeHook', 'ThresholdCalibrationHook', 'TeacherForcingHook'
 ]

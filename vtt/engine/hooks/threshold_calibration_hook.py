@@ -11,8 +11,10 @@ __all__ = ['ThresholdCalibrationHook']
 class ThresholdCalibrationHook(Hook):
     """Store the validation split's best-F1 threshold in the model after every validation.
 
-    Reads ``<metric_key>`` (default ``binary/best_threshold``, from ``BinaryClsMetric``) from
-    the validation metrics and calls ``model.<head_attr>.set_threshold(value)``. The threshold
+    Reads ``<metric_key>`` (default ``binary/best_threshold``, from ``BinaryClsMetric``; a list
+    of per-label thresholds such as ``parallel/thresholds`` from ``MultiLabelMetric(
+    calibrate=True)`` works the same) from the validation metrics and calls
+    ``model.<head_attr>.set_threshold(value)``. The threshold
     is a buffer of the head, so the checkpoint saved after this validation (``save_best``, which
     runs at a lower priority than this hook) carries it, and ``tools/test.py`` applies it to
     TEST without looking at TEST. Thresholds are never fitted on the test split: the hook acts
@@ -36,6 +38,12 @@ class ThresholdCalibrationHook(Hook):
             return
         model = unwrapped_model(runner)
         head = getattr(model, self.head_attr)
-        value = min(max(float(metrics[self.metric_key]), 1e-4), 1 - 1e-4)
+        value = metrics[self.metric_key]
+        if isinstance(value, (list, tuple)):
+            value = [min(max(float(v), 1e-4), 1 - 1e-4) for v in value]
+            shown = '[' + ', '.join(f'{v:.3f}' for v in value) + ']'
+        else:
+            value = min(max(float(value), 1e-4), 1 - 1e-4)
+            shown = f'{value:.4f}'
         head.set_threshold(value)
-        runner.logger.info(f'ThresholdCalibrationHook: threshold {value:.4f} (best F1 on val)')
+        runner.logger.info(f'ThresholdCalibrationHook: threshold {shown} (best F1 on val)')

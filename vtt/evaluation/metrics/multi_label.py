@@ -42,25 +42,36 @@ class MultiLabelMetric(BaseMetric):
       evaluated split (for a calibration hook on VALIDATION; keep it False on test).
     All from scikit-learn.
 
+    One model can carry several decodings in its records (the CNN-RNN head: ``parallel_label``
+    and ``beam_label``, with ``pred_score`` and ``beam_score``); one metric per decoding, each
+    with its own ``label_key``/``score_key`` and prefix, reports them side by side.
+
     Args:
-        threshold (float): Decision threshold when predictions carry no ``pred_label``.
+        threshold (float): Decision threshold when predictions carry no ``label_key``.
         calibrate (bool): Report per-label thresholds. Defaults to False.
+        score_key (str): The record field with the scores. Defaults to ``'pred_score'``.
+        label_key (str): The record field with the decisions. Defaults to ``'pred_label'``.
         prefix (str): Defaults to ``'multilabel'``.
     """
 
     default_prefix = 'multilabel'
 
     def __init__(self, threshold: float = 0.5, calibrate: bool = False,
+                 score_key: str = 'pred_score', label_key: str = 'pred_label',
                  collect_device: str = 'cpu', prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.threshold = float(threshold)
         self.calibrate = calibrate
+        self.score_key, self.label_key = score_key, label_key
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
             gt = ground_truth(sample, self)
-            score = np.asarray(sample['pred_score'], dtype=np.float64)
-            pred = sample.get('pred_label')
+            if self.score_key not in sample:
+                raise KeyError(f'{type(self).__name__}: the predictions have no '
+                               f'{self.score_key!r} (they have {sorted(sample)})')
+            score = np.asarray(sample[self.score_key], dtype=np.float64)
+            pred = sample.get(self.label_key)
             pred = (score >= self.threshold) if pred is None else np.asarray(pred)
             self.results.append((score, pred.astype(np.int64),
                                  np.asarray(gt).round().astype(np.int64)))

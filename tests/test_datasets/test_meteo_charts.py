@@ -225,8 +225,10 @@ def test_dataset_items(charts, task):
     assert 0 <= item['inputs'].min() and item['inputs'].max() <= 1
     target = item['data_samples']['label']
     record = dataset.records[item['data_samples']['index']]
-    counts = dataset.train_statistics()['class_counts']
+    stats = dataset.train_statistics()
+    counts = stats['class_counts']
     assert len(counts) == len(dataset.metainfo['classes'])
+    assert stats['num_samples'] == len(dataset)
     if task == 'gate':
         assert {dataset[i]['data_samples']['label'] for i in range(len(dataset))} == {0., 1.}
         assert sum(counts) == len(dataset) and min(counts) > 0

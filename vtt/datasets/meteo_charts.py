@@ -505,7 +505,7 @@ class MeteoChartDataset(Dataset):
     def train_statistics(self) -> dict:
         """``class_counts`` of this split: ``[negatives, charts]`` (gate), images per product
         (product) or positives per element (elements), for class-balanced losses and
-        samplers."""
+        samplers, and ``num_samples``."""
         if self.task == 'gate':
             positives = sum(r['is_meteo'] for r in self.records)
             counts = [len(self.records) - positives, positives]
@@ -513,7 +513,7 @@ class MeteoChartDataset(Dataset):
             counts = [sum(r['product'] == p for r in self.records) for p in self.vocab.products]
         else:
             counts = [sum(e in r['labels'] for r in self.records) for e in self.vocab.elements]
-        return dict(class_counts=counts)
+        return dict(class_counts=counts, num_samples=len(self.records))
 
 
 @DATASETS.register_module()

@@ -45,6 +45,21 @@ model = dict(backbone=dict(_delete_=True, type='TimmEncoder', model_name='test_r
     return str(config)
 
 
+def tiny_elements_config(tmp_path):
+    """elements_demo.py on the same small synthetic set, tiny backbone and head."""
+    config = tmp_path / 'elements_tiny.py'
+    config.write_text(f'''_base_ = [{osp.join(ROOT, 'configs', 'meteo', 'elements_demo.py')!r}]
+demo_data = dict(type='SyntheticMeteoChartDataset', data_root={str(tmp_path / 'charts')!r},
+                 generator=dict(seed=0, num_meteo=24, num_negative=24, size=(96, 72)))
+train_dataloader = dict(dataset=demo_data, batch_size=8)
+val_dataloader = dict(dataset=demo_data)
+test_dataloader = dict(dataset=demo_data)
+model = dict(backbone=dict(_delete_=True, type='TimmEncoder', model_name='test_resnet'),
+             head=dict(embed_dims=16, hidden_dims=16, decode='parallel'))
+''')
+    return str(config)
+
+
 def test_robustness_report(tmp_path):
     import torch
     from mmengine.config import Config
@@ -90,9 +105,17 @@ def test_infer_reports_every_image_and_skips_broken_ones(tmp_path):
     meteo_charts.draw_negative('bar_chart', rng, (96, 72)).save(images / 'nested' / 'bars.jpg')
     (images / 'broken.png').write_bytes(b'\x89PNG but not really')
     (images / 'notes.txt').write_text('not an image')
+    elements_cfg = Config.fromfile(tiny_elements_config(tmp_path))
+    elements = MODELS.build(elements_cfg.model)
+    elements.head.set_threshold(1e-4)  # parallel decoding: every element is reported
+    classes = list(meteo_charts.ELEMENTS)
+    torch.save(dict(state_dict=elements.state_dict(),
+                    meta=dict(cfg=elements_cfg.pretty_text, dataset_meta=dict(classes=classes))),
+               tmp_path / 'elements.pth')
     out = tmp_path / 'results.jsonl'
     result = run_tool('tools/meteo/infer.py', str(images), '--gate', str(tmp_path / 'gate.pth'),
-                      '--out', str(out), '--batch-size', '1')
+                      '--elements', str(tmp_path / 'elements.pth'), '--out', str(out),
+                      '--batch-size', '1')
     assert result.returncode == 0, result.stderr[-3000:]
     with open(out) as handle:
         records = {osp.basename(r['path']): r for r in map(json.loads, handle)}
@@ -102,7 +125,46 @@ def test_infer_reports_every_image_and_skips_broken_ones(tmp_path):
         record = records[name]
         assert 0 <= record['gate_score'] <= 1 and record['gate_threshold'] == 0.3
         assert record['is_meteo'] == (record['gate_score'] >= 0.3)
+        if record['is_meteo']:  # stage 2 runs on what the gate passed, and only on that
+            assert sorted(e['id'] for e in record['elements']) == sorted(classes)
+            assert record['element_decoding'] == 'parallel'
+            assert all(0 <= e['score'] <= 1 and 0 <= e['beam'] <= 1 for e in record['elements'])
+        else:
+            assert 'elements' not in record
     assert sum('error' in r for r in records.values()) == 1
     assert '3 lines written' in result.stderr
     missing = run_tool('tools/meteo/infer.py', str(images), '--gate', str(tmp_path / 'no.pth'))
     assert missing.returncode == 1 and 'checkpoint file not found' in missing.stderr
+    swapped = run_tool('tools/meteo/infer.py', str(images), '--gate', str(tmp_path / 'gate.pth'),
+                       '--elements', str(tmp_path / 'gate.pth'))
+    assert swapped.returncode == 1 and 'not an element recogniser' in swapped.stderr
+
+
+def test_elements_training_end_to_end(tmp_path):
+    """tools/train.py on the elements demo config (tiny): the frequency order, the calibrated
+    per-label thresholds and both decodings' test metrics come out of one run."""
+    import glob
+
+    import torch
+
+    from vtt.datasets import MeteoChartDataset
+    config = tiny_elements_config(tmp_path)
+    work_dir = tmp_path / 'work'
+    result = run_tool('tools/train.py', config, '--work-dir', str(work_dir), '--cfg-options',
+                      'train_cfg.max_epochs=2', 'custom_hooks.0.unfreeze_epoch=1')
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open(work_dir / 'test_metrics.json') as handle:
+        metrics = json.load(handle)['metrics']
+    for key in ('parallel/mAP', 'parallel/micro_f1', 'parallel/macro_f1', 'beam/mAP',
+                'beam/micro_f1', 'beam/macro_f1'):
+        assert 0 <= metrics[key] <= 1, key
+    assert 'parallel/thresholds' not in metrics  # nothing is fitted on test
+    best = glob.glob(str(work_dir / 'best_parallel_mAP_epoch_*.pth'))
+    state = torch.load(best[0], map_location='cpu', weights_only=False)['state_dict']
+    assert not torch.allclose(state['head.threshold'], torch.full((9, ), 0.5))  # calibrated
+    train = MeteoChartDataset(str(tmp_path / 'charts'), split='train', task='elements')
+    counts = torch.tensor(train.train_statistics()['class_counts'])
+    rank = state['head.label_rank']
+    assert (counts[rank.argsort()].diff() <= 0).all()  # most frequent first
+    log = open(glob.glob(str(work_dir / '*' / '*.log'))[0], encoding='utf-8').read()
+    assert 'teacher_forcing: 1.0000' in log and 'teacher_forcing: 0.7000' in log

@@ -1,19 +1,26 @@
 """Run the meteo cascade on images: one JSON line per image.
 
-    python tools/meteo/infer.py IMAGE_OR_DIR [IMAGE_OR_DIR ...] --gate CKPT
-        [--gate-config CONFIG] [--out results.jsonl] [--batch-size 16]
+    python tools/meteo/infer.py IMAGE_OR_DIR [IMAGE_OR_DIR ...] --gate CKPT [--elements CKPT]
+        [--gate-config CONFIG] [--elements-config CONFIG] [--out results.jsonl]
+        [--batch-size 16]
 
 Stage 1 (the gate) decides whether each image is a weather chart, with the threshold that was
-calibrated on validation and saved in the checkpoint:
+calibrated on validation and saved in the checkpoint. Stage 2 (``--elements``, the CNN-RNN
+element recogniser) then names the elements of every chart the gate passed: the decision of
+the checkpoint's decoding (beam search by default, or the parallel head at its per-label
+thresholds), each with the parallel head's probability (``score``) and its share of the beam
+pool (``beam``):
 
-    {"path": "a.png", "is_meteo": true, "gate_score": 0.97, "gate_threshold": 0.51}
+    {"path": "a.png", "is_meteo": true, "gate_score": 0.97, "gate_threshold": 0.51,
+     "elements": [{"id": "pressure", "score": 0.99, "beam": 1.0}, ...],
+     "element_decoding": "beam"}
 
-Folders are searched recursively for image files. An image that cannot be read gets
-``{"path": ..., "error": "..."}`` and the run goes on. The model's config is read from the
-checkpoint (mmengine stores it there) unless ``--gate-config`` is given; of its test pipeline
-only the deterministic resizing is applied (the augmentations are for training and
-evaluation). A progress bar runs on stderr and a summary table ends the run; the JSON lines go
-to stdout or, written atomically, to ``--out``.
+Images the gate rejects get no ``elements``. Folders are searched recursively for image files.
+An image that cannot be read gets ``{"path": ..., "error": "..."}`` and the run goes on. Each
+model's config is read from its checkpoint (mmengine stores it there) unless given; of its
+test pipeline only the deterministic resizing is applied (the augmentations are for training
+and evaluation). A progress bar runs on stderr and a summary table ends the run; the JSON lines
+go to stdout or, written atomically, to ``--out``.
 """
 import argparse
 import json
@@ -40,6 +47,9 @@ def parse_args(argv=None):
     parser.add_argument('inputs', nargs='+', help='image files or folders')
     parser.add_argument('--gate', required=True, help='gate checkpoint')
     parser.add_argument('--gate-config', help='gate config (default: the one in the checkpoint)')
+    parser.add_argument('--elements', help='element recogniser checkpoint (stage 2)')
+    parser.add_argument('--elements-config',
+                        help='elements config (default: the one in the checkpoint)')
     parser.add_argument('--out', help='write the JSON lines here instead of stdout')
     parser.add_argument('--batch-size', type=int, default=16)
     return parser.parse_args(argv)
@@ -59,7 +69,7 @@ def find_images(inputs):
     return paths
 
 
-def load_stage(checkpoint, config=None):
+def load_stage(checkpoint, config=None, option='--gate-config'):
     """The model of a stage checkpoint and the deterministic transforms of its test pipeline."""
     from mmengine.config import Config
 
@@ -73,7 +83,7 @@ def load_stage(checkpoint, config=None):
     else:
         text = (safe_torch_load(checkpoint).get('meta') or {}).get('cfg')
         if not text:
-            raise ConfigError(f'{checkpoint} carries no config; pass it with --gate-config')
+            raise ConfigError(f'{checkpoint} carries no config; pass it with {option}')
         cfg = Config.fromstring(text, '.py')
     model = init_model(cfg, checkpoint)
     pipeline = cfg.test_dataloader.dataset.get('pipeline', [])
@@ -81,41 +91,73 @@ def load_stage(checkpoint, config=None):
     return model, resize
 
 
+def element_names(model):
+    """The element ids of an elements model, in its label order (from the checkpoint's
+    dataset meta; indices as strings when the checkpoint has none)."""
+    classes = (getattr(model, 'dataset_meta', None) or {}).get('classes')
+    return list(classes) if classes else [str(i) for i in range(model.head.num_labels)]
+
+
 @torch.no_grad()
-def run_gate(model, resize, paths, batch_size, emit, progress, task):
+def predict(model, tensors):
+    data = model.data_preprocessor(dict(inputs=torch.stack(tensors)), False)
+    return model.predict(data['inputs'])
+
+
+@torch.no_grad()
+def run_cascade(gate, elements, paths, batch_size, emit, progress, task):
+    """Read every image once, resize it for each stage, run the gate on batches and the
+    elements model on the charts among them; ``emit`` one record per image, in input order."""
     from PIL import Image
 
     from vtt.datasets.meteo_charts import image_to_tensor, run_pipeline
-    threshold = float(model.head.threshold)
+    (gate_model, gate_resize) = gate
+    threshold = float(gate_model.head.threshold)
+    names = element_names(elements[0]) if elements else None
+    decoding = elements[0].head.decode if elements else None
     counts = dict(images=len(paths), charts=0, other=0, unreadable=0)
-    batch, names = [], []
+    batch = []  # (index into records, gate tensor, elements tensor or None)
+    records = []
 
     def flush():
-        if not batch:
-            return
-        data = model.data_preprocessor(dict(inputs=torch.stack(batch)), False)
-        for name, record in zip(names, model.predict(data['inputs'])):
-            score = float(record['pred_score'])
-            is_meteo = bool(record['pred_label'])
+        # the batch's images through the stages, then every pending record (errors included)
+        charts = []
+        gate_out = predict(gate_model, [b[1] for b in batch]) if batch else []
+        for (index, _, element_tensor), out in zip(batch, gate_out):
+            score, is_meteo = float(out['pred_score']), bool(out['pred_label'])
             counts['charts' if is_meteo else 'other'] += 1
-            emit(dict(path=name, is_meteo=is_meteo, gate_score=round(score, 6),
-                      gate_threshold=round(threshold, 6)))
-        progress.advance(task, len(batch))
+            records[index].update(is_meteo=is_meteo, gate_score=round(score, 6),
+                                  gate_threshold=round(threshold, 6))
+            if is_meteo and elements:
+                charts.append((index, element_tensor))
+        if charts:
+            for (index, _), out in zip(charts, predict(elements[0], [c[1] for c in charts])):
+                chosen = out['pred_label'].bool().tolist()
+                found = [dict(id=names[j], score=round(float(out['pred_score'][j]), 6),
+                              beam=round(float(out['beam_score'][j]), 6))
+                         for j in range(len(names)) if chosen[j]]
+                records[index].update(
+                    elements=sorted(found, key=lambda e: -e['score']),
+                    element_decoding=decoding)
+        for record in records:
+            emit(record)
+        progress.advance(task, len(records))
         batch.clear()
-        names.clear()
+        records.clear()
 
     for path in paths:
+        records.append(dict(path=path))
         try:
             with Image.open(path) as image:
-                resized = run_pipeline(resize, dict(img=image.convert('RGB')))['img']
-            tensor = image_to_tensor(resized)
+                image = image.convert('RGB')
+            gate_tensor = image_to_tensor(run_pipeline(gate_resize, dict(img=image))['img'])
+            element_tensor = image_to_tensor(
+                run_pipeline(elements[1], dict(img=image))['img']) if elements else None
         except Exception as error:  # any decoding failure: report the file and go on
             counts['unreadable'] += 1
-            emit(dict(path=path, error=f'{type(error).__name__}: {error}'))
-            progress.advance(task, 1)
+            records[-1]['error'] = f'{type(error).__name__}: {error}'
             continue
-        batch.append(tensor)
-        names.append(path)
+        batch.append((len(records) - 1, gate_tensor, element_tensor))
         if len(batch) == batch_size:
             flush()
     flush()
@@ -134,13 +176,18 @@ def main(argv=None):
         if not paths:
             raise FileNotFoundError(f'no image files ({", ".join(IMAGE_EXTENSIONS)}) in '
                                     f'{args.inputs}')
-        model, resize = load_stage(args.gate, args.gate_config)
+        gate = load_stage(args.gate, args.gate_config)
+        elements = (load_stage(args.elements, args.elements_config, '--elements-config')
+                    if args.elements else None)
+        if elements and not hasattr(elements[0].head, 'beam_search'):
+            raise ConfigError(f'{args.elements} is not an element recogniser (its head is '
+                              f'{type(elements[0].head).__name__}, not CNNRNNLabelHead)')
         lines = []
         start = time.perf_counter()
         console = Console(stderr=True)
         with Progress(console=console, transient=True) as progress:
-            task = progress.add_task('gate', total=len(paths))
-            counts = run_gate(model, resize, paths, args.batch_size,
+            task = progress.add_task('gate + elements' if elements else 'gate', total=len(paths))
+            counts = run_cascade(gate, elements, paths, args.batch_size,
                               lambda record: lines.append(json.dumps(record, ensure_ascii=False)),
                               progress, task)
         if args.out:

@@ -40,6 +40,7 @@ def test_f1_uses_the_models_decisions_when_given():
     assert result['multilabel/micro_f1'] == pytest.approx(2 * 3 / (2 * 3 + 1 + 1))
     # macro over wind (1.0), pressure (2/3) and radar (0: predicted but never true)
     assert result['multilabel/macro_f1'] == pytest.approx((1 + 2 / 3 + 0) / 3)
+    assert result['multilabel/exact_match'] == 0.5  # rows 0 and 2 are wrong
 
 
 def test_per_label_thresholds_on_validation():

@@ -3,7 +3,7 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
-from sklearn.metrics import average_precision_score, f1_score
+from sklearn.metrics import accuracy_score, average_precision_score, f1_score
 
 from vtt.registry import METRICS
 
@@ -37,6 +37,7 @@ class MultiLabelMetric(BaseMetric):
       the evaluated split (a label without positives has no defined AP);
     * ``micro_f1`` / ``macro_f1`` of the decisions (macro over labels with positives or
       predictions);
+    * ``exact_match``: the share of samples whose whole label set is right (subset accuracy);
     * ``AP_<class>`` per label (NaN-free: labels without positives are left out);
     * with ``calibrate=True`` also ``thresholds``, the per-label best-F1 thresholds of the
       evaluated split (for a calibration hook on VALIDATION; keep it False on test).
@@ -96,6 +97,7 @@ class MultiLabelMetric(BaseMetric):
         present = np.nonzero((gt.sum(0) > 0) | (pred.sum(0) > 0))[0]
         metrics['macro_f1'] = float(f1_score(gt[:, present], pred[:, present], average='macro',
                                              zero_division=0)) if len(present) else 0.0
+        metrics['exact_match'] = float(accuracy_score(gt, pred))
         for name, value in ap.items():
             metrics[f'AP_{name}'] = value
         if self.calibrate:

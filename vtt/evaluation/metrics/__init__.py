@@ -1,6 +1,7 @@
 from .binary import BinaryClsMetric, best_f1_threshold, equal_error_rate
 from .multi_label import MultiLabelMetric, best_f1_thresholds
+from .regression import RegressionMetric
 from .single_label import SingleLabelMetric
 
-__all__ = ['SingleLabelMetric', 'BinaryClsMetric', 'MultiLabelMetric', 'best_f1_threshold',
-           'best_f1_thresholds', 'equal_error_rate']
+__all__ = ['SingleLabelMetric', 'BinaryClsMetric', 'MultiLabelMetric', 'RegressionMetric',
+           'best_f1_threshold', 'best_f1_thresholds', 'equal_error_rate']

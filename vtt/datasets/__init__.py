@@ -7,7 +7,7 @@ from .base import (
                    sort_class_labels,
                    stratified_split,
 )
-from .csv_timeseries import CSVTimeSeriesDataset, load_timeseries_csv
+from .csv_timeseries import CSVRegressionDataset, CSVTimeSeriesDataset, load_timeseries_csv
 from .hapt import HAPTHARDataset, HAPTPairedDataset, hapt_uci_windows, load_hapt_arrays
 from .meteo_charts import (
                    MeteoChartDataset,
@@ -17,7 +17,7 @@ from .meteo_charts import (
                    split_meteo_records,
 )
 from .samplers import ClassBalancedSampler
-from .synthetic_crop import SyntheticCropDataset
+from .synthetic_crop import SyntheticCropDataset, SyntheticYieldDataset
 from .transforms import (
                    ChartTitle,
                    JpegCompress,
@@ -30,7 +30,8 @@ from .ucr import UCRDataset, load_ucr_tsv
 from .uea import UEADataset, bundled_uea_names, load_ts_file
 
 __all__ = [
-    'BaseTimeSeriesDataset', 'CSVTimeSeriesDataset', 'SyntheticCropDataset', 'UEADataset',
+    'BaseTimeSeriesDataset', 'CSVTimeSeriesDataset', 'CSVRegressionDataset',
+    'SyntheticCropDataset', 'SyntheticYieldDataset', 'UEADataset',
     'UCRDataset', 'load_ucr_tsv',
     'TSTCCDataset', 'HARPtDataset', 'DataFormatError', 'load_once', 'sort_class_labels',
     'encode_labels', 'stratified_split', 'load_timeseries_csv', 'load_ts_file', 'load_pt_split',

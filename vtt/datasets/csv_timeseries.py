@@ -19,6 +19,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import pandas as pd
 import torch
+from torch.utils.data import Dataset
 
 from vtt.registry import DATASETS
 from vtt.utils.errors import DataFormatError
@@ -32,7 +33,8 @@ from .base import (
 )
 
 # DataFormatError is re-exported for code that imported it from here.
-__all__ = ['CSVTimeSeriesDataset', 'DataFormatError', 'load_timeseries_csv']
+__all__ = ['CSVTimeSeriesDataset', 'CSVRegressionDataset', 'DataFormatError',
+           'load_timeseries_csv']
 
 SPLITS = ('train', 'val', 'test', 'all')
 _WIDE_COLUMN = re.compile(r'^(?P<variate>.+?)_(?P<step>\d+)$')
@@ -43,7 +45,8 @@ def _csv_line(row_index: int) -> int:
     return int(row_index) + 2
 
 
-def _check_numeric(frame: pd.DataFrame, columns: Sequence[str], path: str) -> np.ndarray:
+def _check_numeric(frame: pd.DataFrame, columns: Sequence[str], path: str,
+                   what: str = 'variate cell') -> np.ndarray:
     """Return ``frame[columns]`` as float64, failing on the first non-numeric, missing or
     infinite cell with its file, line and column."""
     block = frame[list(columns)]
@@ -56,7 +59,7 @@ def _check_numeric(frame: pd.DataFrame, columns: Sequence[str], path: str) -> np
                 row = int(np.flatnonzero(bad.to_numpy())[0])
                 raise DataFormatError(
                     f'{path}, line {_csv_line(row)}, column {column!r}: non-numeric value '
-                    f'{series.iloc[row]!r} (every variate cell must be a number)')
+                    f'{series.iloc[row]!r} (every {what} must be a number)')
     values = block.apply(pd.to_numeric, errors='coerce').to_numpy(dtype=np.float64)
     bad = ~np.isfinite(values)
     if bad.any():
@@ -183,12 +186,17 @@ def load_timeseries_csv(path: str,
                         sample_column: str = 'sample_id',
                         step_column: str = 'step',
                         variates: Optional[Sequence[str]] = None,
-                        classes: Optional[Sequence] = None) -> dict:
+                        classes: Optional[Sequence] = None,
+                        target: str = 'class') -> dict:
     """Read and validate a time-series CSV.
 
+    ``target='class'`` reads ``label_column`` as class labels; ``target='value'`` reads it as a
+    number per sample (regression: every cell numeric and finite, else an error naming the
+    line).
+
     Returns:
-        dict: ``data`` float64 ``[N, V, T]``, ``labels`` int64 ``[N]``, ``classes``,
-        ``variates``, ``steps``.
+        dict: ``data`` float64 ``[N, V, T]``, ``labels`` int64 ``[N]`` (classes) or float64
+        ``[N]`` (values), ``classes`` (None for values), ``variates``, ``steps``.
 
     Raises:
         FileNotFoundError: the file does not exist.
@@ -201,6 +209,8 @@ def load_timeseries_csv(path: str,
             "--cfg-options data_root=/path/to/dir (or train_dataloader.dataset.data_file=...).")
     if layout not in ('auto', 'wide', 'long'):
         raise DataFormatError(f"{path}: unknown layout {layout!r}; use 'wide', 'long' or 'auto'")
+    if target not in ('class', 'value'):
+        raise ValueError(f"target must be 'class' or 'value', got {target!r}")
     try:
         frame = pd.read_csv(path)
     except pd.errors.ParserError as error:
@@ -235,6 +245,17 @@ def load_timeseries_csv(path: str,
                                       f'are {list(frame.columns)[:20]}')
         data, names, steps, raw_labels = _parse_long(frame, path, label_column, id_column,
                                                      sample_column, step_column, variates)
+    if target == 'value':
+        if layout == 'wide':
+            values = _check_numeric(frame, [label_column], path, what='target')[:, 0]
+        else:
+            values = pd.to_numeric(pd.Series(raw_labels), errors='coerce').to_numpy(np.float64)
+            if not np.isfinite(values).all():
+                sample = int(np.flatnonzero(~np.isfinite(values))[0])
+                raise DataFormatError(f'{path}, column {label_column!r}: sample number '
+                                      f'{sample + 1} has a non-numeric or missing target '
+                                      f'{raw_labels[sample]!r}')
+        return dict(data=data, labels=values, classes=None, variates=names, steps=steps)
     labels, classes = _encode_labels(raw_labels, path, label_column, classes)
     return dict(data=data, labels=labels, classes=classes, variates=names, steps=steps)
 
@@ -326,3 +347,94 @@ class CSVTimeSeriesDataset(BaseTimeSeriesDataset):
         as they always were for CSV data)."""
         train = self._splits['train']
         return self._all_data[train], self._all_labels[train], None
+
+
+@DATASETS.register_module()
+class CSVRegressionDataset(Dataset):
+    """Time-series regression data read from a CSV file (TimesCLIP yield): the same layouts
+    as :class:`CSVTimeSeriesDataset` with a numeric target column instead of a label.
+
+    Args:
+        data_file (str): Path of the CSV file.
+        split (str): ``'train'``, ``'val'``, ``'test'`` or ``'all'``.
+        target_column (str): The target column. Defaults to ``'yield'``.
+        num_steps (int, optional): Keep only the first ``num_steps`` steps (early
+            prediction). ``None`` keeps all.
+        layout, id_column, sample_column, step_column, variates: As
+            :class:`CSVTimeSeriesDataset`.
+        split_ratios (tuple): train/val/test fractions. Defaults to (0.72, 0.08, 0.2).
+        split_seed (int): Seed of the split. Defaults to 42.
+        split_bins (int): The split is stratified by ``split_bins`` quantile bins of the target,
+            so every split covers the target's range. Defaults to 5.
+
+    Items are dicts ``inputs: float32 [V, T]`` and ``data_samples: {target: float32 [],
+    index: int (row of the sample in the file)}``. :meth:`train_statistics` gives the per-variate
+    ``mean``/``std`` and ``target_mean``/``target_std`` of the TRAINING split.
+    """
+
+    def __init__(self,
+                 data_file: str,
+                 split: str = 'train',
+                 target_column: str = 'yield',
+                 num_steps: Optional[int] = None,
+                 layout: str = 'auto',
+                 id_column: Optional[str] = None,
+                 sample_column: str = 'sample_id',
+                 step_column: str = 'step',
+                 variates: Optional[Sequence[str]] = None,
+                 split_ratios: Sequence[float] = (0.72, 0.08, 0.2),
+                 split_seed: int = 42,
+                 split_bins: int = 5):
+        if split not in SPLITS:
+            raise ValueError(f'split must be one of {SPLITS}, got {split!r}')
+        self.data_file, self.split, self.target_column = str(data_file), split, target_column
+        self._prepare_file()
+        parsed = load_once(
+            load_timeseries_csv, self.data_file, layout=layout, label_column=target_column,
+            id_column=id_column, sample_column=sample_column, step_column=step_column,
+            variates=None if variates is None else list(variates), target='value')
+        data = parsed['data']
+        if num_steps is not None:
+            if not 0 < num_steps <= data.shape[-1]:
+                raise ValueError(f'{self.data_file}: num_steps={num_steps} but the series have '
+                                 f'{data.shape[-1]} steps')
+            data = data[..., :num_steps]
+        self.num_steps = data.shape[-1]
+        self.variates = parsed['variates']
+        self._all_data = data.astype(np.float32)
+        self._all_targets = parsed['labels'].astype(np.float32)
+        edges = np.quantile(self._all_targets, np.linspace(0, 1, split_bins + 1)[1:-1])
+        bins = np.searchsorted(edges, self._all_targets, side='right')
+        self._splits = stratified_split(bins, split_ratios, split_seed,
+                                        unstratified_fallback=True, where=self.data_file)
+        self.indices = self._splits[split]
+        if len(self.indices) == 0:
+            raise DataFormatError(f'{self.data_file}: the {split} split is empty (ratios '
+                                  f'{tuple(split_ratios)} of {len(self._all_targets)} samples)')
+        self.data = torch.from_numpy(self._all_data[self.indices])
+        self.targets = torch.from_numpy(self._all_targets[self.indices])
+
+    def _prepare_file(self) -> None:
+        """Hook for subclasses that create the file (e.g. synthetic demo data)."""
+
+    @property
+    def metainfo(self) -> dict:
+        return dict(variates=list(self.variates), num_steps=self.num_steps,
+                    data_file=self.data_file, target=self.target_column)
+
+    def train_statistics(self) -> dict:
+        """Per-variate ``mean``/``std`` ``[V]`` and the target's ``target_mean``/``target_std``
+        ``[1]``, all of the TRAINING split."""
+        train = self._splits['train']
+        data, targets = self._all_data[train], self._all_targets[train]
+        return dict(mean=data.mean(axis=(0, 2)).astype(np.float32),
+                    std=data.std(axis=(0, 2)).astype(np.float32),
+                    target_mean=np.array([targets.mean()], np.float32),
+                    target_std=np.array([targets.std()], np.float32))
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def __getitem__(self, idx: int) -> dict:
+        return dict(inputs=self.data[idx],
+                    data_samples=dict(target=self.targets[idx], index=int(self.indices[idx])))

@@ -1,6 +1,15 @@
 """Deterministic synthetic data generators (clearly SYNTHETIC stand-ins for private data)."""
-from .crop_phenology import CLASS_SIZES, VARIATES, generate_crop_phenology, write_crop_phenology_csv
+from .crop_phenology import (
+    CLASS_SIZES,
+    VARIATES,
+    YIELD_CLASS_SIZES,
+    generate_crop_phenology,
+    generate_crop_yield,
+    write_crop_phenology_csv,
+    write_crop_yield_csv,
+)
 from .meteo_charts import ELEMENTS, PRODUCTS, write_meteo_charts
 
-__all__ = ['generate_crop_phenology', 'write_crop_phenology_csv', 'VARIATES', 'CLASS_SIZES',
+__all__ = ['generate_crop_phenology', 'write_crop_phenology_csv', 'generate_crop_yield',
+           'write_crop_yield_csv', 'VARIATES', 'CLASS_SIZES', 'YIELD_CLASS_SIZES',
            'write_meteo_charts', 'ELEMENTS', 'PRODUCTS']

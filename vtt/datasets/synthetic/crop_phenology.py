@@ -20,12 +20,15 @@ import pandas as pd
 
 from vtt.utils.io import atomic_open
 
-__all__ = ['generate_crop_phenology', 'write_crop_phenology_csv', 'VARIATES', 'CLASS_SIZES']
+__all__ = ['generate_crop_phenology', 'write_crop_phenology_csv', 'generate_crop_yield',
+           'write_crop_yield_csv', 'VARIATES', 'CLASS_SIZES', 'YIELD_CLASS_SIZES']
 
 #: Ten reflectance bands followed by four indices computed from them.
 VARIATES = ('B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B8A', 'B11', 'B12', 'NDVI', 'EVI', 'NDWI',
             'LSWI')
 CLASS_SIZES = (671, 1210, 1288, 2388)
+#: Class sizes of the yield demo (2000 fields, the same proportions as CLASS_SIZES).
+YIELD_CLASS_SIZES = (241, 436, 464, 859)
 
 # Reflectance of bare soil and of a closed green canopy per band (B2..B12).
 _SOIL = np.array([0.08, 0.11, 0.14, 0.17, 0.19, 0.21, 0.23, 0.24, 0.30, 0.26])
@@ -50,7 +53,8 @@ def generate_crop_phenology(seed: int = 2018,
                             class_sizes: Sequence[int] = CLASS_SIZES,
                             num_steps: int = 37,
                             cloud_rate: float = 0.08,
-                            noise: float = 0.012) -> pd.DataFrame:
+                            noise: float = 0.012,
+                            return_params: bool = False):
     """Generate the synthetic 2018four-shaped data set.
 
     Args:
@@ -60,9 +64,14 @@ def generate_crop_phenology(seed: int = 2018,
         cloud_rate (float): Probability that an observation is cloud-contaminated.
         noise (float): Standard deviation of the reflectance noise.
 
+        return_params (bool): Also return the hidden per-sample curve parameters.
+
     Returns:
         pandas.DataFrame: ``sample_id``, ``<variate>_<step>`` for the 14 variates and every step
-        (variate-major), and ``label`` (0..3). Rows are shuffled.
+        (variate-major), and ``label`` (0..3). Rows are shuffled. With ``return_params``, a
+        tuple ``(frame, params)`` where ``params`` holds ``[N]`` arrays ``sos`` (green-up
+        step), ``length`` (season length in steps), ``peak`` (peak greenness) and
+        ``regrowth`` (second-growth amplitude).
     """
     if len(class_sizes) != len(_CLASS_PARAMS):
         raise ValueError(f'class_sizes must have {len(_CLASS_PARAMS)} entries')
@@ -112,6 +121,10 @@ def generate_crop_phenology(seed: int = 2018,
     frame = pd.DataFrame(cube.reshape(n, -1), columns=columns)
     frame.insert(0, 'sample_id', np.arange(n))
     frame['label'] = labels
+    if return_params:
+        params = dict(sos=sos[:, 0], length=length[:, 0], peak=peak[:, 0],
+                      regrowth=regrowth[:, 0])
+        return frame, params
     return frame
 
 
@@ -121,6 +134,46 @@ def write_crop_phenology_csv(path: str, seed: int = 2018, **kwargs) -> str:
     file; missing folders are created. ``kwargs`` go to :func:`generate_crop_phenology`.
     Returns ``path``."""
     frame = generate_crop_phenology(seed=seed, **kwargs)
+    with atomic_open(path, 'w', newline='') as handle:
+        frame.to_csv(handle, index=False)
+    return path
+
+
+def generate_crop_yield(seed: int = 2018, class_sizes: Sequence[int] = YIELD_CLASS_SIZES,
+                        noise: float = 0.35, **kwargs) -> pd.DataFrame:
+    """A SYNTHETIC yield-regression set on the crop curves (the TimesCLIP yield demo).
+
+    The series are :func:`generate_crop_phenology`'s; the target (t/ha) comes from the hidden
+    curve parameters, mostly from what the EARLY season shows, so that the first 12 steps
+    predict much of it and the full season a little more::
+
+        yield = 6.0 + 0.30 * (10 - sos) + 5.0 * (peak - 0.8) + 0.08 * (length - 14)
+                + 1.2 * regrowth + 0.4 * [crop type offsets -0.5, 0, 0.3, 0.2] + noise
+
+    where ``sos`` is the green-up step (an early green-up yields more; visible in the first
+    12 steps), ``peak`` the peak greenness (partly visible early), ``length`` the season length
+    and ``regrowth`` the late second growth (visible only at the end), ``noise`` Gaussian with
+    the given standard deviation. Deterministic for ``seed``.
+
+    Returns:
+        pandas.DataFrame: ``sample_id``, the ``<variate>_<step>`` columns and ``yield``.
+    """
+    frame, params = generate_crop_phenology(seed=seed, class_sizes=class_sizes,
+                                            return_params=True, **kwargs)
+    rng = np.random.default_rng([seed, 1])
+    offsets = np.array([-0.5, 0.0, 0.3, 0.2])[frame['label'].to_numpy()]
+    value = (6.0 + 0.30 * (10.0 - params['sos']) + 5.0 * (params['peak'] - 0.8)
+             + 0.08 * (params['length'] - 14.0) + 1.2 * params['regrowth'] + 0.4 * offsets
+             + noise * rng.standard_normal(len(frame)))
+    frame = frame.drop(columns=['label'])
+    frame['yield'] = np.round(np.clip(value, 0.5, None), 4)
+    return frame
+
+
+def write_crop_yield_csv(path: str, seed: int = 2018, **kwargs) -> str:
+    """Write :func:`generate_crop_yield` to ``path`` atomically (as
+    :func:`write_crop_phenology_csv`). Returns ``path``."""
+    frame = generate_crop_yield(seed=seed, **kwargs)
     with atomic_open(path, 'w', newline='') as handle:
         frame.to_csv(handle, index=False)
     return path

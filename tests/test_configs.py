@@ -54,7 +54,7 @@ def test_config_builds(path, tmp_path):
         if loader is None:  # e.g. no validation in self-supervised pretraining
             continue
         dataset_cfg = copy.deepcopy(loader['dataset'])
-        if dataset_cfg['type'] == 'SyntheticCropDataset':
+        if dataset_cfg['type'] in ('SyntheticCropDataset', 'SyntheticYieldDataset'):
             dataset_cfg['data_file'] = str(tmp_path / 'demo.csv')
         if dataset_cfg['type'] == 'SyntheticMeteoChartDataset':
             dataset_cfg.update(data_root=str(tmp_path / 'meteo'),

@@ -2,7 +2,7 @@ from .base import BaseAlgorithm
 from .image_classifier import ImageClassifier
 from .timemae import TimeMAEPretrainer
 from .timemae_classifier import TimeMAEClassifier
-from .timesclip import TimesCLIPClassifier
+from .timesclip import TimesCLIP, TimesCLIPClassifier, TimesCLIPRegressor
 
-__all__ = ['BaseAlgorithm', 'ImageClassifier', 'TimesCLIPClassifier', 'TimeMAEPretrainer',
-           'TimeMAEClassifier']
+__all__ = ['BaseAlgorithm', 'ImageClassifier', 'TimesCLIP', 'TimesCLIPClassifier',
+           'TimesCLIPRegressor', 'TimeMAEPretrainer', 'TimeMAEClassifier']

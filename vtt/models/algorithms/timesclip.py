@@ -1,5 +1,5 @@
 """TimesCLIP: a time series seen (rendered line plots, CLIP vision) and read (numeric patches,
-CLIP text), aligned by InfoNCE and fused for classification."""
+CLIP text), aligned by InfoNCE and fused for classification or regression."""
 from typing import Dict, List, Optional
 
 import torch
@@ -11,12 +11,13 @@ from vtt.utils.errors import ConfigError
 from ..utils import FrozenFeatureCache, weights_fingerprint
 from .base import BaseAlgorithm
 
-__all__ = ['TimesCLIPClassifier']
+__all__ = ['TimesCLIP', 'TimesCLIPClassifier', 'TimesCLIPRegressor']
 
 
 @MODELS.register_module()
-class TimesCLIPClassifier(BaseAlgorithm):
-    """Dual-modal (vision + language) time-series classifier.
+class TimesCLIP(BaseAlgorithm):
+    """Dual-modal (vision + language) time-series model with any head that owns its loss;
+    :class:`TimesCLIPClassifier` and :class:`TimesCLIPRegressor` fill in the head.
 
     ::
 
@@ -26,21 +27,19 @@ class TimesCLIPClassifier(BaseAlgorithm):
          │            -> txt [B, V, D]
          ├─ variate selection over img + txt -> selected [B, V, D] (+ attention [B, V, V])
          ├─ InfoNCE(img, txt)
-         └─ head(concat[mean_V img, mean_V txt, mean_V selected]) -> logits [B, C]
-        loss = head.loss (the head's own loss, e.g. focal) + contrastive_loss(img, txt)
+         └─ head(concat[mean_V img, mean_V txt, mean_V selected]) -> logits [B, C] / values
+        loss = head.loss (the head's own loss: focal, MSE ...) + contrastive_loss(img, txt)
 
     Ablations come from the config: ``vision_encoder=None`` (language only),
     ``text_encoder=None`` (vision only), ``contrastive_loss=None``, ``variate_selection=None``.
 
     Args:
-        num_classes (int): C.
+        head (dict): A head that owns its loss; ``in_channels`` is filled in.
         embed_dims (int): D, the shared size of both branches' projections. Defaults to 512.
         vision_encoder, renderer (dict, optional): Vision branch (both or neither).
         text_encoder, patch_tokenizer (dict, optional): Language branch (both or neither);
             ``patch_tokenizer.embed_dims`` defaults to the text encoder's hidden size.
         variate_selection (dict, optional): Neck over the variate tokens.
-        head (dict): Classification head that owns its loss (``MLPClsHead(loss=dict(type=
-            'FocalLoss', ...))``); ``in_channels`` and ``num_classes`` are filled in.
         contrastive_loss (dict, optional): Alignment loss between img and txt.
         cache_vision_features (bool): Cache the frozen vision tower's output per series (the
             images are deterministic), so an epoch does not run the ViT again. Only used while
@@ -52,15 +51,13 @@ class TimesCLIPClassifier(BaseAlgorithm):
     """
 
     def __init__(self,
-                 num_classes: int,
+                 head: dict,
                  embed_dims: int = 512,
                  vision_encoder: Optional[dict] = None,
                  renderer: Optional[dict] = None,
                  text_encoder: Optional[dict] = None,
                  patch_tokenizer: Optional[dict] = None,
                  variate_selection: Optional[dict] = None,
-                 head: dict = dict(type='MLPClsHead', dropout=0.1,
-                                   loss=dict(type='FocalLoss', gamma=2.0, alpha='auto')),
                  contrastive_loss: Optional[dict] = None,
                  cache_vision_features: bool = True,
                  vision_batch_size: int = 256,
@@ -68,13 +65,12 @@ class TimesCLIPClassifier(BaseAlgorithm):
                  init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if vision_encoder is None and text_encoder is None:
-            raise ConfigError('TimesCLIPClassifier needs at least one of vision_encoder and '
-                             'text_encoder')
+            raise ConfigError(f'{type(self).__name__} needs at least one of vision_encoder and '
+                              'text_encoder')
         if (vision_encoder is None) != (renderer is None):
             raise ConfigError('vision_encoder and renderer go together (set both or neither)')
         if (text_encoder is None) != (patch_tokenizer is None):
             raise ConfigError('text_encoder and patch_tokenizer go together (set both or neither)')
-        self.num_classes = num_classes
         self.embed_dims = embed_dims
         self.vision_batch_size = vision_batch_size
 
@@ -99,9 +95,6 @@ class TimesCLIPClassifier(BaseAlgorithm):
         num_parts = (int(self.vision_encoder is not None) + int(self.text_encoder is not None) +
                      int(self.variate_selection is not None))
         head_cfg = dict(head)
-        if head_cfg.setdefault('num_classes', num_classes) != num_classes:
-            raise ConfigError(f"model.head.num_classes={head_cfg['num_classes']} differs from "
-                              f'model.num_classes={num_classes}; set it once, at the model')
         head_cfg['in_channels'] = num_parts * embed_dims
         self.head = MODELS.build(head_cfg)
         self.contrastive_loss = None
@@ -178,7 +171,7 @@ class TimesCLIPClassifier(BaseAlgorithm):
 
     # ------------------------------------------------------------------ mmengine API
     def _forward(self, inputs: torch.Tensor, data_samples: Optional[dict] = None):
-        """``mode='tensor'``: class logits ``[B, C]``."""
+        """``mode='tensor'``: the head's output (class logits ``[B, C]``, values ...)."""
         return self.head(self.extract_feat(inputs)['feats'])
 
     def loss(self, inputs: torch.Tensor, data_samples: dict) -> Dict[str, torch.Tensor]:
@@ -190,3 +183,44 @@ class TimesCLIPClassifier(BaseAlgorithm):
 
     def predict(self, inputs: torch.Tensor, data_samples: Optional[dict] = None) -> List[dict]:
         return self.head.predict(self.extract_feat(inputs)['feats'], data_samples)
+
+
+@MODELS.register_module()
+class TimesCLIPClassifier(TimesCLIP):
+    """TimesCLIP for classification (the seed report's early crop classification).
+
+    Args:
+        num_classes (int): C.
+        head (dict): Classification head that owns its loss; ``num_classes`` is filled in.
+            Defaults to ``MLPClsHead`` with focal loss (gamma 2, alpha from the training class
+            frequencies).
+        **kwargs: Everything :class:`TimesCLIP` takes.
+    """
+
+    def __init__(self, num_classes: int,
+                 head: dict = dict(type='MLPClsHead', dropout=0.1,
+                                   loss=dict(type='FocalLoss', gamma=2.0, alpha='auto')),
+                 **kwargs):
+        head = dict(head)
+        if head.setdefault('num_classes', num_classes) != num_classes:
+            raise ConfigError(f"model.head.num_classes={head['num_classes']} differs from "
+                              f'model.num_classes={num_classes}; set it once, at the model')
+        self.num_classes = num_classes
+        super().__init__(head=head, **kwargs)
+
+
+@MODELS.register_module()
+class TimesCLIPRegressor(TimesCLIP):
+    """TimesCLIP for regression (the yield seed): ``loss = MSE + contrastive`` (lambda is the
+    contrastive loss's ``loss_weight``, 0.1 in the seed).
+
+    Args:
+        head (dict): Regression head that owns its loss and its target normalisation. Defaults
+            to ``RegressionHead`` (MLP -> 1, MSE on the target z-scored with TRAIN statistics,
+            predictions in the target's units).
+        **kwargs: Everything :class:`TimesCLIP` takes.
+    """
+
+    def __init__(self, head: dict = dict(type='RegressionHead', dropout=0.1,
+                                         loss=dict(type='MSELoss')), **kwargs):
+        super().__init__(head=head, **kwargs)

@@ -2,11 +2,16 @@ from .clip import CLIPTextEncoder, CLIPVisionEncoder, clip_end_of_text_id
 from .hf_text import HFTextEncoder
 from .mobilenet import MobileNetV2Encoder
 from .timm_encoder import TimmEncoder
-from .transformer import HFTransformerEncoder, TransformerBlock, TransformerEncoder
+from .transformer import (
+    HFTransformerEncoder,
+    TransformerBlock,
+    TransformerEncoder,
+    TransformerTextEncoder,
+)
 from .window_encoder import WindowEncoder
 
 __all__ = [
     'CLIPVisionEncoder', 'CLIPTextEncoder', 'clip_end_of_text_id', 'HFTextEncoder',
     'MobileNetV2Encoder', 'TimmEncoder', 'TransformerBlock',
-    'TransformerEncoder', 'HFTransformerEncoder', 'WindowEncoder'
+    'TransformerEncoder', 'TransformerTextEncoder', 'HFTransformerEncoder', 'WindowEncoder'
 ]

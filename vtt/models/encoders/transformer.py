@@ -10,7 +10,8 @@ from vtt.utils.errors import ConfigError
 
 from ..utils import PretrainedTower, add_layer_scales, attendable_padding_mask, load_pretrained
 
-__all__ = ['TransformerBlock', 'TransformerEncoder', 'HFTransformerEncoder']
+__all__ = ['TransformerBlock', 'TransformerEncoder', 'TransformerTextEncoder',
+           'HFTransformerEncoder']
 
 
 class TransformerBlock(nn.Module):
@@ -114,6 +115,51 @@ class TransformerEncoder(BaseModule):
         for layer in self.layers:
             x = layer(x, key_padding_mask)
         return x if self.norm is None else self.norm(x)
+
+
+@MODELS.register_module()
+class TransformerTextEncoder(BaseModule):
+    """A from-scratch transformer in the place of a pretrained text tower (TimesCLIP's E5
+    baseline, "the original": a language branch without CLIP).
+
+    Same interface as :class:`~vtt.models.encoders.HFTextEncoder`: a ``[CLS]`` token and
+    learned positions are added to the patch tokens, then pre-norm :class:`TransformerEncoder`
+    blocks; the output is the ``[CLS]`` state (or the mean over tokens). All trainable.
+
+    Args:
+        hidden_size (int): Token size (the patch tokenizer's ``embed_dims``). Defaults to 256.
+        num_layers (int): Blocks. Defaults to 4.
+        num_heads (int): Attention heads. Defaults to 4.
+        dropout (float): Dropout in the blocks. Defaults to 0.1.
+        max_length (int): Most patch tokens. Defaults to 64.
+        pooling (str): ``'cls'`` or ``'mean'``. Defaults to ``'cls'``.
+
+    Shapes: ``forward(inputs_embeds [N, L, hidden_size]) -> [N, hidden_size]``.
+    """
+
+    def __init__(self, hidden_size: int = 256, num_layers: int = 4, num_heads: int = 4,
+                 dropout: float = 0.1, max_length: int = 64, pooling: str = 'cls',
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        if pooling not in ('cls', 'mean'):
+            raise ConfigError(f"pooling must be 'cls' or 'mean', got {pooling!r}")
+        self.hidden_size = self.output_dim = int(hidden_size)
+        self.max_length, self.pooling = int(max_length), pooling
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, self.hidden_size))
+        self.pos_embed = nn.Parameter(0.02 * torch.randn(1, self.max_length + 1,
+                                                         self.hidden_size))
+        self.encoder = TransformerEncoder(self.hidden_size, num_layers, num_heads, ffn_ratio=4,
+                                          dropout=dropout, norm_first=True,
+                                          layer_scale_init=None)
+
+    def forward(self, inputs_embeds: torch.Tensor) -> torch.Tensor:
+        n, length, _ = inputs_embeds.shape
+        if length > self.max_length:
+            raise ValueError(f'{length} patch tokens exceed max_length={self.max_length} of '
+                             f'{type(self).__name__}; raise it or use a longer patch stride')
+        tokens = torch.cat([self.cls_token.expand(n, -1, -1), inputs_embeds], dim=1)
+        hidden = self.encoder(tokens + self.pos_embed[:, :length + 1])
+        return hidden[:, 0] if self.pooling == 'cls' else hidden.mean(dim=1)
 
 
 def _upgrade_stack_keys(module, state_dict, prefix, *args) -> None:

@@ -1,0 +1,43 @@
+"""tools/timesclip/: the early-classification curve."""
+import csv
+import os.path as osp
+import subprocess
+import sys
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def run_tool(*args):
+    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_early_curve_trains_one_model_per_length(tiny_config, tmp_path):
+    work = tmp_path / 'curve'
+    result = run_tool('tools/timesclip/early_curve.py', tiny_config, '--steps', '12', '4',
+                      '--max-epochs', '1', '--work-dir', str(work))
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open(work / 'early_curve.csv') as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(r['steps']) for r in rows] == [4, 12]
+    assert float(rows[0]['fraction']) == round(4 / 37, 4)  # of the full 37-step series
+    for row in rows:
+        assert 0 <= float(row['macro_f1']) <= 1 and 0 <= float(row['accuracy']) <= 1
+    assert (work / 'early_curve.png').stat().st_size > 0
+    for steps in (4, 12):  # one independent run, tested once, per length
+        assert (work / f'steps_{steps}' / 'test_metrics.json').is_file()
+    lines = [line for line in result.stdout.splitlines() if line.startswith('steps=')]
+    assert len(lines) == 2 and 'macro_f1=' in lines[0]
+    reused = run_tool('tools/timesclip/early_curve.py', tiny_config, '--steps', '4',
+                      '--work-dir', str(work), '--reuse')
+    assert reused.returncode == 0 and 'steps=4' in reused.stdout
+    assert float(reused.stdout.split('seconds=')[1].split()[0]) < 1  # nothing retrained
+
+
+def test_early_curve_errors(tiny_config, tmp_path):
+    too_long = run_tool('tools/timesclip/early_curve.py', tiny_config, '--steps', '40',
+                        '--work-dir', str(tmp_path))
+    assert too_long.returncode == 1 and 'exceed the series length 37' in too_long.stderr
+    no_key = run_tool('tools/timesclip/early_curve.py', 'configs/meteo/gate_demo.py',
+                      '--steps', '4', '--work-dir', str(tmp_path))
+    assert no_key.returncode == 1 and 'no length key' in no_key.stderr

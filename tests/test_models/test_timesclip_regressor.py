@@ -132,3 +132,17 @@ def test_yield_ablation_configs_build_and_run(path, tmp_path):
                                              clip_text=False),
     }[name]
     assert parts == expected_parts
+
+
+def test_variate_attention_on_request():
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_timesclip_cfg(num_variates=3, return_attention=True)).eval()
+    inputs = torch.randn(4, 3, 12)
+    records = model(inputs, dict(label=torch.zeros(4, dtype=torch.long)), mode='predict')
+    assert records[0]['attention'].shape == (3, 3)
+    assert torch.allclose(records[0]['attention'].sum(-1), torch.ones(3), atol=1e-5)
+    assert torch.allclose(model.variate_attention(inputs)[0], records[0]['attention'], atol=1e-5)
+    plain = MODELS.build(tiny_timesclip_cfg(num_variates=3, variate_selection=None))
+    assert 'attention' not in plain.eval()(inputs, mode='predict')[0]
+    with pytest.raises(ConfigError, match='no variate selection'):
+        plain.variate_attention(inputs)

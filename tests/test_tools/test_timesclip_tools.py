@@ -41,3 +41,38 @@ def test_early_curve_errors(tiny_config, tmp_path):
     no_key = run_tool('tools/timesclip/early_curve.py', 'configs/meteo/gate_demo.py',
                       '--steps', '4', '--work-dir', str(tmp_path))
     assert no_key.returncode == 1 and 'no length key' in no_key.stderr
+
+
+def test_attention_map_per_class(tiny_config, tmp_path):
+    import json
+
+    import torch
+    from mmengine.config import Config
+
+    from vtt.registry import DATASETS, MODELS
+    cfg = Config.fromfile(tiny_config)
+    stats = DATASETS.build(cfg.train_dataloader.dataset).train_statistics()
+    model = MODELS.build(cfg.model)
+    model.set_train_statistics(stats)  # what TrainStatsHook does in training
+    torch.save(dict(state_dict=model.state_dict()), tmp_path / 'model.pth')
+    result = run_tool('tools/timesclip/attention_map.py', tiny_config, str(tmp_path / 'model.pth'),
+                      '--split', 'val', '--out', str(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open(tmp_path / 'attention_map.json') as handle:
+        report = json.load(handle)
+    assert report['variates'][:2] == ['B2', 'B3'] and len(report['variates']) == 14
+    assert report['titles'][0].startswith('all val')
+    assert len(report['matrices']) == 1 + sum(n > 0 for n in report['samples_per_class'].values())
+    for matrix in report['matrices']:
+        assert torch.allclose(torch.tensor(matrix).sum(1), torch.ones(14), atol=1e-4)
+    assert (tmp_path / 'attention_map.png').stat().st_size > 0
+    assert 'Most attended variates' in result.stdout
+
+    no_selection = tmp_path / 'no_selection.py'
+    no_selection.write_text(f'_base_ = [{tiny_config!r}]\nmodel = dict(variate_selection=None)\n')
+    plain = MODELS.build(Config.fromfile(str(no_selection)).model)
+    plain.set_train_statistics(stats)
+    torch.save(dict(state_dict=plain.state_dict()), tmp_path / 'plain.pth')
+    failed = run_tool('tools/timesclip/attention_map.py', str(no_selection),
+                      str(tmp_path / 'plain.pth'), '--split', 'val', '--out', str(tmp_path))
+    assert failed.returncode == 1 and 'no variate selection' in failed.stderr

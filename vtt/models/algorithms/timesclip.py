@@ -47,6 +47,10 @@ class TimesCLIP(BaseAlgorithm):
             settings and a fingerprint of the vision weights, so loading other weights or
             changing the renderer never returns stale features. Defaults to True.
         vision_batch_size (int): Images per vision-encoder call (bounds memory).
+        return_attention (bool): Add the variate-selection weights ``attention [V, V]`` (row
+            i: how much variate i attends to each variate, averaged over heads) to every
+            prediction record. Defaults to False; :meth:`variate_attention` gives them on
+            request regardless.
         data_preprocessor (dict): ``TimeSeriesDataPreprocessor`` config (required).
     """
 
@@ -61,6 +65,7 @@ class TimesCLIP(BaseAlgorithm):
                  contrastive_loss: Optional[dict] = None,
                  cache_vision_features: bool = True,
                  vision_batch_size: int = 256,
+                 return_attention: bool = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
@@ -73,6 +78,7 @@ class TimesCLIP(BaseAlgorithm):
             raise ConfigError('text_encoder and patch_tokenizer go together (set both or neither)')
         self.embed_dims = embed_dims
         self.vision_batch_size = vision_batch_size
+        self.return_attention = return_attention
 
         self.vision_encoder = self.renderer = self.vision_proj = None
         if vision_encoder is not None:
@@ -182,7 +188,21 @@ class TimesCLIP(BaseAlgorithm):
         return losses
 
     def predict(self, inputs: torch.Tensor, data_samples: Optional[dict] = None) -> List[dict]:
-        return self.head.predict(self.extract_feat(inputs)['feats'], data_samples)
+        out = self.extract_feat(inputs)
+        records = self.head.predict(out['feats'], data_samples)
+        if self.return_attention and out['attention'] is not None:
+            for record, weights in zip(records, out['attention'].detach().float().cpu()):
+                record['attention'] = weights
+        return records
+
+    @torch.no_grad()
+    def variate_attention(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The variate-selection weights ``[B, V, V]`` of a preprocessed batch (rows sum to 1;
+        averaged over heads)."""
+        if self.variate_selection is None:
+            raise ConfigError(f'this {type(self).__name__} has no variate selection '
+                              '(model.variate_selection=None), hence no attention map')
+        return self.extract_feat(inputs)['attention']
 
 
 @MODELS.register_module()

@@ -19,6 +19,8 @@ default_hooks = dict(
     rng_state=dict(type='RNGStateHook'),
     # after testing: the confusion matrix as JSON + PNG (a no-op for runs without a test)
     confusion_matrix=dict(type='ConfusionMatrixHook'),
+    # size and hit rate of a frozen-feature cache (TimesCLIP), per epoch; a no-op without one
+    feature_cache=dict(type='FeatureCacheReportHook'),
 )
 custom_hooks = []
 

@@ -170,3 +170,71 @@ def test_frozen_pretrained_towers_stay_out_of_checkpoints(tiny_clip_dir, tmp_pat
     torch.testing.assert_close(moved_full.vision_encoder.backbone.vision_model.post_layernorm
                                .weight, model.vision_encoder.backbone.vision_model
                                .post_layernorm.weight)
+
+
+def _counting(model):
+    """Count the images the vision tower really encodes."""
+    calls = []
+    original = model._encode_images
+
+    def encode(series, variate_index):
+        calls.append(len(series))
+        return original(series, variate_index)
+    model._encode_images = encode
+    return calls
+
+
+def test_disk_feature_cache_is_reused_across_processes_and_never_stale(tmp_path):
+    cache_dir = str(tmp_path / 'features')
+    first = _model(feature_cache_dir=cache_dir).eval()
+    series = first.data_preprocessor(_batch(), False)['inputs']
+    calls = _counting(first)
+    with torch.no_grad():
+        reference = first.vision_features(series).clone()
+    assert sum(calls) == 18 and first.vision_cache.report()['written'] == 18
+    report = first.vision_cache.report()
+    assert report['shards'] == 1 and report['disk_bytes'] > 0
+
+    # a new model (another run or process) with the same weights reads instead of encoding
+    second = _model(feature_cache_dir=cache_dir).eval()
+    second.load_state_dict(first.state_dict())
+    calls = _counting(second)
+    with torch.no_grad():
+        torch.testing.assert_close(second.vision_features(series), reference)
+    assert calls == [] and second.vision_cache.loaded == 18
+
+    # a renderer setting or one weight changed: another context, recomputed from scratch
+    second.renderer.line_width = 3.0
+    with torch.no_grad():
+        thicker = second.vision_features(series)
+        expected = second._encode_images(series.reshape(-1, 12), torch.arange(3).repeat(6))
+    assert sum(calls) >= 18
+    torch.testing.assert_close(thicker, expected.view(6, 3, -1))
+    second.renderer.line_width = first.renderer.line_width
+    with torch.no_grad():
+        next(second.vision_encoder.backbone.parameters()).add_(0.5)
+        calls.clear()
+        changed = second.vision_features(series)
+    assert sum(calls) == 18 and not torch.allclose(changed, reference)
+    assert len([p for p in (tmp_path / 'features').iterdir() if p.is_dir()]) == 3
+
+
+def test_only_the_writer_writes_and_readers_pick_up_new_shards(tmp_path):
+    from vtt.models.utils import FrozenFeatureCache
+    rows, tags = torch.randn(4, 5), torch.arange(4)
+    computed = []
+
+    def compute(index):
+        computed.append(len(index))
+        return rows[index].sum(1, keepdim=True).repeat(1, 3)
+    reader = FrozenFeatureCache(directory=str(tmp_path), writer=False)
+    writer = FrozenFeatureCache(directory=str(tmp_path), writer=True)
+    reader.lookup(rows[:2], tags[:2], compute, context='ctx')
+    assert reader.report()['written'] == 0 and not list(tmp_path.glob('*/shard-*'))
+    out = writer.lookup(rows, tags, compute, context='ctx')
+    assert len(list(tmp_path.glob('*/shard-*'))) == 1
+    computed.clear()
+    again = reader.lookup(rows, tags, compute, context='ctx')  # 2 in memory, 2 from the shard
+    assert computed == [] and torch.equal(again, out)
+    reader.lookup(rows, tags, compute, context='other')
+    assert computed == [4]  # another context never sees the shard

@@ -76,3 +76,38 @@ def test_attention_map_per_class(tiny_config, tmp_path):
     failed = run_tool('tools/timesclip/attention_map.py', str(no_selection),
                       str(tmp_path / 'plain.pth'), '--split', 'val', '--out', str(tmp_path))
     assert failed.returncode == 1 and 'no variate selection' in failed.stderr
+
+
+def test_no_feature_cache_option():
+    from mmengine.config import Config
+
+    from vtt.utils.cli import disable_feature_cache
+    from vtt.utils.errors import ConfigError
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'timesclip', 'dual_12s_demo.py'))
+    cfg.model.feature_cache_dir = 'somewhere'
+    disable_feature_cache(cfg)
+    assert cfg.model.cache_vision_features is False and cfg.model.feature_cache_dir is None
+    yield_cfg = Config.fromfile(osp.join(ROOT, 'configs', 'timesclip', 'yield_demo.py'))
+    disable_feature_cache(yield_cfg)  # the regressor inherits the option
+    assert yield_cfg.model.cache_vision_features is False
+    gate = Config.fromfile(osp.join(ROOT, 'configs', 'meteo', 'gate_demo.py'))
+    try:
+        disable_feature_cache(gate)
+    except ConfigError as error:
+        assert 'has no feature cache' in str(error)
+    else:
+        raise AssertionError('the gate has no feature cache to switch off')
+
+
+def test_timesclip_epoch_benchmark_line(tmp_path):
+    import re
+    result = run_tool('tools/benchmarks/timesclip_epoch.py', '--tiny', '--samples', '8',
+                      '--batch-size', '4', '--cache-dir', str(tmp_path / 'cache'))
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = result.stdout.strip().splitlines()[-1]
+    assert re.match(r'^uncached_s=\d+\.\d+ cached_s=\d+\.\d+ ratio=\d+\.\d same_metrics=True ',
+                    line), line
+    assert list((tmp_path / 'cache').glob('*/shard-*.safetensors'))  # the disk cache was used
+    warm = run_tool('tools/benchmarks/timesclip_epoch.py', '--tiny', '--samples', '8',
+                    '--batch-size', '4', '--cache-dir', str(tmp_path / 'cache'))
+    assert "'loaded': 112" in warm.stderr  # a second process reads all 8 x 14 features

@@ -35,6 +35,8 @@ def add_runner_args(parser) -> None:
     parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none',
                         help='job launcher (pytorch = started by torchrun)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument('--no-feature-cache', action='store_true',
+                        help='do not cache frozen-tower features (in memory or on disk)')
 
 
 def drop_disabled_hooks(cfg) -> None:
@@ -53,6 +55,23 @@ def drop_disabled_hooks(cfg) -> None:
             hooks.pop(name)
 
 
+def disable_feature_cache(cfg) -> None:
+    """``--no-feature-cache``: switch off the model's frozen-feature cache (TimesCLIP's
+    ``cache_vision_features`` / ``feature_cache_dir``); an error for a model without one."""
+    import inspect
+
+    from vtt.registry import MODELS
+    model_type = cfg.model.get('type')
+    model_cls = MODELS.get(model_type) if isinstance(model_type, str) else model_type
+    has_cache = any('cache_vision_features' in inspect.signature(c.__init__).parameters
+                    for c in getattr(model_cls, '__mro__', ()) if '__init__' in vars(c))
+    if not has_cache and 'cache_vision_features' not in cfg.model:
+        from .errors import ConfigError
+        raise ConfigError(f'--no-feature-cache: {model_type} has no feature cache')
+    cfg.model['cache_vision_features'] = False
+    cfg.model['feature_cache_dir'] = None
+
+
 def apply_runner_args(cfg, args) -> None:
     """Fold the shared options into ``cfg`` (and set up CPU distributed if asked)."""
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
@@ -64,6 +83,8 @@ def apply_runner_args(cfg, args) -> None:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     drop_disabled_hooks(cfg)
+    if getattr(args, 'no_feature_cache', False):
+        disable_feature_cache(cfg)
     if args.launcher == 'pytorch':
         from .dist import init_cpu_distributed
         init_cpu_distributed(cfg)

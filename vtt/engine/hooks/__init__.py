@@ -1,6 +1,7 @@
 from .backbone_unfreeze_hook import BackboneUnfreezeHook
 from .confusion_matrix_hook import ConfusionMatrixHook
 from .early_stopping_hook import ResumableEarlyStoppingHook
+from .feature_cache_hook import FeatureCacheReportHook
 from .progress_hook import RichProgressHook
 from .rng_state_hook import RNGStateHook
 from .teacher_forcing_hook import TeacherForcingHook
@@ -9,5 +10,6 @@ from .train_stats_hook import TrainStatsHook
 
 __all__ = [
     'TrainStatsHook', 'RNGStateHook', 'ResumableEarlyStoppingHook', 'ConfusionMatrixHook',
-    'RichProgressHook', 'BackboneUnfreezeHook', 'ThresholdCalibrationHook', 'TeacherForcingHook'
+    'RichProgressHook', 'BackboneUnfreezeHook', 'ThresholdCalibrationHook', 'TeacherForcingHook',
+    'FeatureCacheReportHook'
 ]

@@ -44,8 +44,13 @@ class TimesCLIP(BaseAlgorithm):
         cache_vision_features (bool): Cache the frozen vision tower's output per series (the
             images are deterministic), so an epoch does not run the ViT again. Only used while
             the vision encoder is frozen. The cache is keyed by the series, the renderer's
-            settings and a fingerprint of the vision weights, so loading other weights or
-            changing the renderer never returns stale features. Defaults to True.
+            settings, the tower's architecture, a hash of its weights and the dtype, so
+            loading other weights or changing the renderer never returns stale features.
+            Defaults to True.
+        feature_cache_dir (str, optional): Also keep the cached features on disk there
+            (safetensors shards, written atomically, one folder per context), reused across
+            epochs, runs and processes; under DDP rank 0 writes and the others read. Defaults
+            to None (memory only). ``tools/train.py --no-feature-cache`` turns caching off.
         vision_batch_size (int): Images per vision-encoder call (bounds memory).
         return_attention (bool): Add the variate-selection weights ``attention [V, V]`` (row
             i: how much variate i attends to each variate, averaged over heads) to every
@@ -64,6 +69,7 @@ class TimesCLIP(BaseAlgorithm):
                  variate_selection: Optional[dict] = None,
                  contrastive_loss: Optional[dict] = None,
                  cache_vision_features: bool = True,
+                 feature_cache_dir: Optional[str] = None,
                  vision_batch_size: int = 256,
                  return_attention: bool = False,
                  data_preprocessor: Optional[dict] = None,
@@ -107,7 +113,8 @@ class TimesCLIP(BaseAlgorithm):
         if contrastive_loss is not None and self.vision_encoder is not None \
                 and self.text_encoder is not None:
             self.contrastive_loss = MODELS.build(contrastive_loss)
-        self.vision_cache = FrozenFeatureCache() if cache_vision_features else None
+        self.vision_cache = (FrozenFeatureCache(directory=feature_cache_dir)
+                             if cache_vision_features else None)
 
     # ------------------------------------------------------------------ statistics
     def set_train_statistics(self, stats: dict) -> None:
@@ -146,9 +153,14 @@ class TimesCLIP(BaseAlgorithm):
 
     def vision_cache_context(self) -> tuple:
         """What the cached vision features depend on besides the series: the renderer's
-        settings and the vision tower's weights (a content hash, recomputed only when a weight
-        changed)."""
-        return (self.renderer.cache_key(), weights_fingerprint(self.vision_encoder))
+        settings, the vision tower's architecture (its module tree) and weights (a content
+        hash, recomputed only when a weight changed), its dtype and the autocast dtype."""
+        dtype = next(self.vision_encoder.parameters()).dtype
+        device_type = next(self.vision_encoder.parameters()).device.type
+        autocast = (str(torch.get_autocast_dtype(device_type))
+                    if torch.is_autocast_enabled(device_type) else None)
+        return (self.renderer.cache_key(), repr(self.vision_encoder),
+                weights_fingerprint(self.vision_encoder), str(dtype), autocast)
 
     def text_features(self, inputs: torch.Tensor) -> torch.Tensor:
         """CLIP text embeddings of the numeric patches per variate, ``[B, V, D_text]``."""

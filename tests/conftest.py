@@ -55,7 +55,8 @@ model = dict(
     text_encoder=dict(config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1)),
     patch_tokenizer=dict(num_heads=2, num_temporal_layers=0),
     variate_selection=dict(num_heads=2),
-    head=dict(hidden_channels=16))
+    head=dict(hidden_channels=16),
+    feature_cache_dir={osp.join(osp.dirname(data_file), 'feature_cache')!r})
 train_cfg = dict(max_epochs=3)
 default_hooks = dict(logger=dict(interval=2))
 '''

@@ -99,6 +99,8 @@ def test_yield_ablation_configs_build_and_run(path, tmp_path):
     for key in ('vision_encoder', 'text_encoder'):
         if model_cfg.get(key) and model_cfg[key]['type'] in tiny:
             model_cfg[key].update(pretrained=None, config=tiny[model_cfg[key]['type']])
+    if model_cfg.get('feature_cache_dir'):
+        model_cfg['feature_cache_dir'] = str(tmp_path / 'feature_cache')
     if model_cfg.get('renderer'):
         model_cfg['renderer'].update(image_size=32, scales=(1.0, ), margin=2)
     model = MODELS.build(model_cfg)

@@ -19,6 +19,10 @@ model = dict(
               loss=dict(type='FocalLoss', gamma=2.0, alpha='auto')),
     contrastive_loss=dict(type='InfoNCELoss', temperature=0.07, mode='per_variate',
                           loss_weight=0.1),
+    # The frozen ViT's features are cached per series, in memory and on disk, reused by every
+    # later epoch, run and process of the same data, renderer and weights (keyed by all of
+    # them: never stale). `tools/train.py --no-feature-cache` switches it off.
     cache_vision_features=True,
+    feature_cache_dir='work_dirs/.feature_cache',
     vision_batch_size=128,
 )

@@ -21,6 +21,8 @@ model = dict(
               loss=dict(type='FocalLoss', gamma=2.0, alpha='auto')),
     contrastive_loss=dict(type='InfoNCELoss', temperature=0.07, mode='per_variate',
                           loss_weight=0.1),
+    # frozen vision features cached in memory and on disk (see timesclip_dual.py)
     cache_vision_features=True,
+    feature_cache_dir='work_dirs/.feature_cache',
     vision_batch_size=256,
 )

@@ -29,7 +29,7 @@ ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 def timesclip_config(steps, args):
     from mmengine.config import Config
 
-    from vtt.utils.cli import drop_disabled_hooks
+    from vtt.apis.train import configure_run
     path = osp.join(ROOT, 'configs', 'timesclip', f'crop_ucr_{steps}s.py')
     if not osp.isfile(path):
         # any other length: the 46-step config with max_length changed
@@ -38,17 +38,10 @@ def timesclip_config(steps, args):
             cfg[f'{split}_dataloader'].dataset.max_length = steps
     else:
         cfg = Config.fromfile(path)
-    if args.max_epochs is not None:
-        cfg.train_cfg.max_epochs = args.max_epochs
-    cfg.work_dir = osp.join(args.work_dir, f'crop_ucr_{steps}s')
-    cfg.randomness = dict(seed=args.seed, deterministic=False)
-    cfg.experiment_name = f'crop_ucr_{steps}s_{time.strftime("%Y%m%d_%H%M%S")}'
-    if not args.verbose:
-        cfg.log_level = 'WARNING'
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    drop_disabled_hooks(cfg)
-    return cfg
+    return configure_run(cfg, osp.join(args.work_dir, f'crop_ucr_{steps}s'), args.seed,
+                         args.max_epochs, quiet=not args.verbose)
 
 
 def run_timesclip(steps, args):

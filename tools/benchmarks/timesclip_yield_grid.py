@@ -47,7 +47,7 @@ def parse_args(argv=None):
 
 def offline_config(ablation, demo, args, work_dir):
     """``ablation``'s switches with ``demo``'s data, tiny towers and schedule."""
-    from vtt.utils.cli import drop_disabled_hooks
+    from vtt.apis.train import configure_run
     cfg = copy.deepcopy(demo)
     model, demo_model = cfg.model, demo.model
     for key in ('vision_encoder', 'renderer', 'text_encoder', 'contrastive_loss',
@@ -59,15 +59,7 @@ def offline_config(ablation, demo, args, work_dir):
             model[key] = copy.deepcopy(demo_model[key])  # the offline substitute
         else:
             model[key] = copy.deepcopy(wanted)  # e.g. E5's own from-scratch encoder
-    if args.max_epochs is not None:
-        cfg.train_cfg.max_epochs = args.max_epochs
-    cfg.work_dir = work_dir
-    cfg.randomness = dict(seed=args.seed, deterministic=False)
-    cfg.experiment_name = f'{osp.basename(work_dir)}_{time.strftime("%Y%m%d_%H%M%S")}'
-    if not args.verbose:
-        cfg.log_level = 'WARNING'
-    drop_disabled_hooks(cfg)
-    return cfg
+    return configure_run(cfg, work_dir, args.seed, args.max_epochs, quiet=not args.verbose)
 
 
 def run_timesclip(cfg):

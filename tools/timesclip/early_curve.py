@@ -85,20 +85,12 @@ def full_length(cfg, key):
 
 
 def run_config(base, key, steps, args, work_dir):
-    from vtt.utils.cli import drop_disabled_hooks
+    from vtt.apis.train import configure_run
     cfg = copy.deepcopy(base)
     for split in ('train', 'val', 'test'):
         if cfg.get(f'{split}_dataloader'):
             cfg[f'{split}_dataloader'].dataset[key] = steps
-    if args.max_epochs is not None:
-        cfg.train_cfg.max_epochs = args.max_epochs
-    cfg.work_dir = work_dir
-    cfg.randomness = dict(seed=args.seed, deterministic=False)
-    cfg.experiment_name = f'steps_{steps}_{time.strftime("%Y%m%d_%H%M%S")}'
-    if not args.verbose:
-        cfg.log_level = 'WARNING'
-    drop_disabled_hooks(cfg)
-    return cfg
+    return configure_run(cfg, work_dir, args.seed, args.max_epochs, quiet=not args.verbose)
 
 
 def metric(metrics, name):

@@ -1,7 +1,7 @@
 """Helpers around mmengine's Runner shared by the command-line tools."""
 import os.path as osp
 
-__all__ = ['test_best_checkpoint']
+__all__ = ['test_best_checkpoint', 'configure_run']
 
 
 def test_best_checkpoint(runner, print_table: bool = True) -> dict:
@@ -29,3 +29,25 @@ def test_best_checkpoint(runner, print_table: bool = True) -> dict:
         dump_json_atomic(dict(checkpoint=best, metrics=scalar_metrics(metrics)), out)
         runner.logger.info(f'Test metrics saved to {out}')
     return metrics
+
+
+def configure_run(cfg, work_dir: str, seed: int = 42, max_epochs=None, quiet: bool = True):
+    """Prepare ``cfg`` for one run of a sweep or benchmark (an early curve's length, a grid's
+    ablation, a benchmark's dataset): its own work dir, the seed, optionally fewer epochs, a
+    unique experiment name (runs of one process must not share mmengine's logger), WARNING-level
+    logs unless ``quiet`` is False, and ``default_hooks`` entries set to None removed. Returns
+    ``cfg``."""
+    import time
+    import uuid
+
+    from vtt.utils.cli import drop_disabled_hooks
+    if max_epochs is not None:
+        cfg.train_cfg.max_epochs = max_epochs
+    cfg.work_dir = work_dir
+    cfg.randomness = dict(seed=seed, deterministic=False)
+    cfg.experiment_name = (f'{osp.basename(osp.normpath(work_dir))}_'
+                           f'{time.strftime("%Y%m%d_%H%M%S")}_{uuid.uuid4().hex[:6]}')
+    if quiet:
+        cfg.log_level = 'WARNING'
+    drop_disabled_hooks(cfg)
+    return cfg

@@ -157,6 +157,16 @@ def _parse_long(frame, path, label_column, id_column, sample_column, step_column
     return array, list(variates), all_steps, sample_labels
 
 
+def _first_steps(data: np.ndarray, num_steps: Optional[int], path: str) -> np.ndarray:
+    """The first ``num_steps`` steps of ``data [N, V, T]`` (all of them for None)."""
+    if num_steps is None:
+        return data
+    if not 0 < num_steps <= data.shape[-1]:
+        raise ValueError(f'{path}: num_steps={num_steps} but the series have {data.shape[-1]} '
+                         f'steps')
+    return data[..., :num_steps]
+
+
 def _encode_labels(raw: np.ndarray, path: str, label_column: str,
                    classes: Optional[Sequence]) -> Tuple[np.ndarray, List[str]]:
     """Class indices ``[N]`` of the raw labels and the class names (default:
@@ -307,12 +317,7 @@ class CSVTimeSeriesDataset(BaseTimeSeriesDataset):
             id_column=id_column, sample_column=sample_column, step_column=step_column,
             variates=None if variates is None else list(variates),
             classes=None if classes is None else list(classes))
-        data = parsed['data']
-        if num_steps is not None:
-            if not 0 < num_steps <= data.shape[-1]:
-                raise ValueError(f'{self.data_file}: num_steps={num_steps} but the series have '
-                                 f'{data.shape[-1]} steps')
-            data = data[..., :num_steps]
+        data = _first_steps(parsed['data'], num_steps, self.data_file)
         self.num_steps = data.shape[-1]
         self.classes = parsed['classes']
         self.variates = parsed['variates']
@@ -393,12 +398,7 @@ class CSVRegressionDataset(Dataset):
             load_timeseries_csv, self.data_file, layout=layout, label_column=target_column,
             id_column=id_column, sample_column=sample_column, step_column=step_column,
             variates=None if variates is None else list(variates), target='value')
-        data = parsed['data']
-        if num_steps is not None:
-            if not 0 < num_steps <= data.shape[-1]:
-                raise ValueError(f'{self.data_file}: num_steps={num_steps} but the series have '
-                                 f'{data.shape[-1]} steps')
-            data = data[..., :num_steps]
+        data = _first_steps(parsed['data'], num_steps, self.data_file)
         self.num_steps = data.shape[-1]
         self.variates = parsed['variates']
         self._all_data = data.astype(np.float32)

@@ -1,39 +1,14 @@
-# Weather-chart element data (multi-label): the charts of a folder in the meteo data contract
-# (docs/research_lines/meteo.md), non-weather images left out, seeded stratified 70/15/15
-# split. Augmentations as for the gate (meteo_gate.py): office-style watermark, title, crop
-# and JPEG in training; watermark, title and JPEG, seeded per image, on val and test. Resized
-# to 320 x 240.
-data_root = 'data/meteo'
-image_hw = (240, 320)
+# Weather-chart element data (multi-label): meteo_gate.py's folder, split and augmentations
+# (office-style watermark, title, crop and JPEG in training; watermark, title and JPEG, seeded
+# per image, on val and test; 320 x 240), with the elements task (non-weather images left out)
+# and plainly shuffled batches (multi-label images have no single class to balance).
+_base_ = ['./meteo_gate.py']
 
-train_pipeline = [
-    dict(type='LogoWatermark', prob=0.35),
-    dict(type='ChartTitle', prob=0.7),
-    dict(type='RandomAreaCrop', area=(0.5, 0.8), prob=0.5),
-    dict(type='JpegCompress', quality=(30, 90), prob=0.5),
-    dict(type='TorchVisionTransform', transform='Resize', size=image_hw),
-]
-eval_pipeline = [
-    dict(type='LogoWatermark', prob=0.35),
-    dict(type='ChartTitle', prob=0.7),
-    dict(type='JpegCompress', quality=(30, 90), prob=0.5),
-    dict(type='TorchVisionTransform', transform='Resize', size=image_hw),
-]
-elements_data = dict(type='MeteoChartDataset', data_root=data_root, task='elements',
-                     split_by='stratified', ratios=(0.7, 0.15, 0.15), seed=0)
-
-train_dataloader = dict(
-    batch_size=32, num_workers=0, collate_fn=dict(type='default_collate'),
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(elements_data, split='train', pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=32, num_workers=0, collate_fn=dict(type='default_collate'),
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(elements_data, split='val', pipeline=eval_pipeline, pipeline_seed=1))
-test_dataloader = dict(
-    batch_size=32, num_workers=0, collate_fn=dict(type='default_collate'),
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(elements_data, split='test', pipeline=eval_pipeline, pipeline_seed=2))
+train_dataloader = dict(batch_size=32, sampler=dict(_delete_=True, type='DefaultSampler',
+                                                    shuffle=True),
+                        dataset=dict(task='elements'))
+val_dataloader = dict(dataset=dict(task='elements'))
+test_dataloader = dict(dataset=dict(task='elements'))
 
 # Both decodings of the CNN-RNN head side by side: the parallel BCE head (scores ranked for
 # mAP, decisions at per-label thresholds) and the beam search (label sets; its scores are the

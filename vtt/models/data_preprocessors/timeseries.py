@@ -23,13 +23,21 @@ class TimeSeriesDataPreprocessor(BaseDataPreprocessor):
         augment (dict, optional): A batch augmentation applied after the z-score in training
             only, e.g. ``dict(type='RandomScaleJitterShift')``; it gets ``(inputs, mask)`` and
             returns both (the step mask moves with a shifted series). Defaults to None.
+        fill_padding (str, optional): What the padded steps of variable-length series (the
+            ``mask`` of ``data_samples``, False = padding) hold after normalisation. None keeps
+            the dataset's pad value; ``'last'`` repeats each series' last valid value, so a
+            model that does not read the mask (TimesCLIP's plots and numeric patches) sees a
+            flat continuation instead of a jump to the pad value. Defaults to None.
 
     Shapes: ``inputs [B, V, T]`` raw -> ``[B, V, T]`` normalised float32.
     """
 
     def __init__(self, num_variates: int, normalize: bool = True,
-                 augment: Optional[dict] = None):
+                 augment: Optional[dict] = None, fill_padding: Optional[str] = None):
         super().__init__()
+        if fill_padding not in (None, 'last'):
+            raise ConfigError(f"fill_padding must be None or 'last', got {fill_padding!r}")
+        self.fill_padding = fill_padding
         self.augment = None if augment is None else MODELS.build(augment)
         self.num_variates = num_variates
         self.normalize = normalize
@@ -62,9 +70,31 @@ class TimeSeriesDataPreprocessor(BaseDataPreprocessor):
                     'trained that way, or call data_preprocessor.set_statistics(mean, std)')
             inputs = (inputs - self.mean.view(1, -1, 1)) / self.std.view(1, -1, 1)
         data_samples = data.get('data_samples')
+        mask = None if data_samples is None else data_samples.get('mask')
         if training and self.augment is not None:
-            mask = None if data_samples is None else data_samples.get('mask')
             inputs, mask = self.augment(inputs, mask)
             if mask is not None:
                 data_samples = dict(data_samples, mask=mask)
+        if self.fill_padding == 'last' and mask is not None:
+            inputs = hold_last_valid(inputs, mask)
         return dict(inputs=inputs, data_samples=data_samples)
+
+
+def hold_last_valid(inputs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Replace every padded step by the series' last valid value before it.
+
+    Shapes: ``inputs [B, V, T]``, ``mask [B, T]`` bool (True = valid) -> ``[B, V, T]``. Steps
+    before the first valid one take the first valid value; an all-padding series is unchanged.
+    """
+    mask = mask.to(device=inputs.device, dtype=torch.bool)
+    if mask.shape != (inputs.shape[0], inputs.shape[2]):
+        raise ValueError(f'mask must be [B, T] = {(inputs.shape[0], inputs.shape[2])}, got '
+                         f'{tuple(mask.shape)}')
+    steps = torch.arange(inputs.shape[2], device=inputs.device).expand_as(mask)
+    # index of the last valid step at or before t (-1 while none has been seen yet) ...
+    last = torch.where(mask, steps, torch.full_like(steps, -1)).cummax(dim=1).values
+    # ... and, before the first valid step, the first valid one
+    first = torch.where(mask, steps, torch.full_like(steps, inputs.shape[2])).min(dim=1).values
+    index = torch.where(last < 0, first.clamp_max(inputs.shape[2] - 1).unsqueeze(1), last)
+    filled = inputs.gather(2, index.unsqueeze(1).expand_as(inputs))
+    return torch.where(mask.any(dim=1).view(-1, 1, 1), filled, inputs)

@@ -1,6 +1,7 @@
 # TimesCLIP on the UCR satellite Crop set (real data) with real pretrained towers
 # (ImageNet MobileNetV2 + MiniLM), all 46 steps. Selection on validation macro-F1, one test.
-# `python tools/benchmarks/crop_ucr.py` runs 12/24/46 steps and compares with MiniRocket.
+# `python tools/benchmarks/baselines.py Crop --fractions 0.25 0.5 1` runs it early and in full,
+# next to MiniRocket and TimeMAE on the same splits.
 _base_ = [
     '../_base_/models/timesclip_mobilenet_minilm.py',
     '../_base_/datasets/ucr_crop.py',

@@ -6,7 +6,7 @@ from torch import nn
 
 from vtt.registry import MODELS
 
-__all__ = ['InfoNCELoss', 'info_nce']
+__all__ = ['InfoNCELoss', 'info_nce', 'CWCLLoss', 'cwcl', 'CMCMLoss']
 
 
 def info_nce(a: torch.Tensor, b: torch.Tensor, temperature, symmetric: bool = True) -> torch.Tensor:
@@ -79,4 +79,83 @@ class InfoNCELoss(nn.Module):
         if self.mode in ('global', 'hybrid'):
             pooled = info_nce(a.mean(1), b.mean(1), temperature)
             loss = pooled if self.mode == 'global' else loss + (1 - self.alpha) * pooled
+        return self.loss_weight * loss
+
+
+def cwcl(p: torch.Tensor, q: torch.Tensor, temperature, teacher: torch.Tensor = None,
+         normalize: bool = True) -> torch.Tensor:
+    """Continuously weighted contrastive loss (Srinivasa et al., NeurIPS 2023), ``p`` -> ``q``.
+
+    ``L = -(1/N) sum_i (1 / sum_j w_ij) sum_j w_ij log softmax_j(<p_i, q_j> / tau)`` with
+    ``w_ij = <t_i, t_j> / 2 + 0.5`` from the L2-normalised TEACHER features ``t`` (``q``
+    itself by default; detached): instead of one positive per row, every pair counts as much
+    as the teacher finds the two samples alike. With one-hot similarities it is InfoNCE.
+
+    Shapes: ``p [B, D]``, ``q [B, D]``, ``teacher [B, D']`` -> scalar.
+    """
+    teacher = (q if teacher is None else teacher).detach().float()
+    t = F.normalize(teacher, dim=-1)
+    weights = (t @ t.t()) / 2 + 0.5
+    if normalize:
+        p, q = F.normalize(p.float(), dim=-1), F.normalize(q.float(), dim=-1)
+    log_prob = F.log_softmax(p @ q.t() / temperature, dim=-1)
+    return -((weights * log_prob).sum(-1) / weights.sum(-1)).mean()
+
+
+@MODELS.register_module()
+class CWCLLoss(nn.Module):
+    """:func:`cwcl` as a module: ``forward(p [B, D], q [B, D], teacher=None) -> scalar``, with
+    ``symmetric=True`` averaging ``p -> q`` and ``q -> p`` (both weighted by the teacher, which
+    defaults to ``q``: the modality whose similarities are trusted).
+
+    Args:
+        temperature (float): Defaults to 0.1.
+        symmetric (bool): Defaults to False.
+        loss_weight (float): Defaults to 1.0.
+    """
+
+    def __init__(self, temperature: float = 0.1, symmetric: bool = False,
+                 loss_weight: float = 1.0):
+        super().__init__()
+        self.temperature, self.symmetric, self.loss_weight = temperature, symmetric, loss_weight
+
+    def forward(self, p: torch.Tensor, q: torch.Tensor, teacher: torch.Tensor = None):
+        teacher = q if teacher is None else teacher
+        loss = cwcl(p, q, self.temperature, teacher)
+        if self.symmetric:
+            loss = 0.5 * (loss + cwcl(q, p, self.temperature, teacher))
+        return self.loss_weight * loss
+
+
+@MODELS.register_module()
+class CMCMLoss(nn.Module):
+    """CMG's cross-modal code matching: paired samples should spread over the codebook alike.
+
+    For every pair of modalities (a, b), with ``P^m [B, M]`` the soft code assignments
+    averaged over time (:meth:`MultimodalEMAQuantizer.code_distributions`), the similarity of
+    sample i of a and sample j of b is
+    ``S_ij = sum_k P^a_ik log P^b_jk + sum_k P^b_ik log P^a_jk`` (as the official code writes
+    it), and each row must pick its own pair: ``CE(S, diag)``. The loss sums over pairs of
+    modalities, times ``loss_weight`` (0.5 in the official code).
+
+    Shapes: ``forward({m: [B, T, M] or [B, M]}) -> scalar``.
+    """
+
+    def __init__(self, loss_weight: float = 0.5, eps: float = 1e-10):
+        super().__init__()
+        self.loss_weight, self.eps = loss_weight, eps
+
+    def forward(self, distributions: dict) -> torch.Tensor:
+        names = list(distributions)
+        if len(names) < 2:
+            raise ValueError(f'CMCM needs at least 2 modalities, got {names}')
+        pooled = {m: (d.mean(1) if d.dim() == 3 else d).float()
+                  for m, d in distributions.items()}
+        loss = 0.0
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                pa, pb = pooled[a], pooled[b]
+                s = pa @ torch.log(pb + self.eps).t() + pb @ torch.log(pa + self.eps).t()
+                target = torch.arange(s.shape[0], device=s.device)
+                loss = loss + F.cross_entropy(s, target)
         return self.loss_weight * loss

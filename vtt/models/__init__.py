@@ -1,5 +1,6 @@
 from .algorithms import *  # noqa: F401,F403
 from .data_preprocessors import *  # noqa: F401,F403
+from .decoders import *  # noqa: F401,F403
 from .encoders import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
 from .language_models import *  # noqa: F401,F403

@@ -5,9 +5,10 @@ from .masked_modeling import MCCLoss, MRRLoss
 from .mutual_information import CLUBEstimator
 from .predictive_coding import CrossCPCLoss
 from .regression import MSELoss
+from .triplet import CrossModalTripletLoss
 
 __all__ = [
     'CrossEntropyLoss', 'FocalLoss', 'BCEFocalLoss', 'InfoNCELoss', 'MCCLoss', 'MRRLoss', 'MSELoss',
     'info_nce', 'balanced_class_weights', 'CWCLLoss', 'cwcl', 'CMCMLoss', 'CLUBEstimator',
-    'CrossCPCLoss'
+    'CrossCPCLoss', 'CrossModalTripletLoss'
 ]

@@ -4,10 +4,12 @@ from .multimodal_codebook import (
     code_agreement,
     codebook_perplexity,
     dominant_codes,
+    toc_channel_scores,
+    toc_select_channels,
 )
 from .numeric_patch import NumericPatchTokenizer
 from .window_slicer import ConvWindowSlicer, WindowSlicer
 
 __all__ = ['NumericPatchTokenizer', 'GumbelCodebook', 'LinearCenterTokenizer', 'WindowSlicer',
            'ConvWindowSlicer', 'MultimodalEMAQuantizer', 'code_agreement', 'codebook_perplexity',
-           'dominant_codes']
+           'dominant_codes', 'toc_channel_scores', 'toc_select_channels']

@@ -34,7 +34,8 @@ from mmengine.model import BaseModule
 from vtt.registry import MODELS
 from vtt.utils.errors import ConfigError
 
-__all__ = ['MultimodalEMAQuantizer', 'codebook_perplexity', 'code_agreement', 'dominant_codes']
+__all__ = ['MultimodalEMAQuantizer', 'codebook_perplexity', 'code_agreement', 'dominant_codes',
+           'toc_channel_scores', 'toc_select_channels']
 
 
 def _world_size() -> int:
@@ -66,6 +67,31 @@ def codebook_perplexity(indices: torch.Tensor, num_codes: int) -> torch.Tensor:
     usage = torch.bincount(indices.reshape(-1).long(), minlength=num_codes).float()
     p = usage / usage.sum().clamp_min(1.0)
     return torch.exp(-(p * torch.log(p + 1e-10)).sum())
+
+
+def toc_channel_scores(codebook: torch.Tensor, alpha: float = 0.7) -> torch.Tensor:
+    """TOC's training-free score of every code dimension (Huang et al., ACL 2025 Findings).
+
+    ``crit_d = -alpha * mean_{i != j} E[i, d] E[j, d] + (1 - alpha) * Var_i E[i, d]``: a
+    dimension is useful when the codes spread along it (variance) and do not all point the
+    same way (low mean pairwise product). ``[M, D] -> [D]``.
+    """
+    codes = codebook.float()
+    m = codes.shape[0]
+    if m < 2:
+        raise ValueError(f'TOC needs at least 2 codes, got {m}')
+    total = codes.sum(0)
+    # mean over ordered pairs i != j of E_i E_j, without the M x M matrix per dimension
+    pairwise = (total.pow(2) - codes.pow(2).sum(0)) / (m * (m - 1))
+    return -alpha * pairwise + (1 - alpha) * codes.var(0, unbiased=False)
+
+
+def toc_select_channels(codebook: torch.Tensor, k: int, alpha: float = 0.7) -> torch.Tensor:
+    """The ``k`` dimensions with the highest :func:`toc_channel_scores`, in ascending order.
+    ``[M, D] -> [k]`` int64."""
+    if not 1 <= k <= codebook.shape[1]:
+        raise ValueError(f'k must be in [1, {codebook.shape[1]}], got {k}')
+    return toc_channel_scores(codebook, alpha).topk(k).indices.sort().values
 
 
 @MODELS.register_module()

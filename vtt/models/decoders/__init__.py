@@ -1,0 +1,3 @@
+from .feature_decoders import MapDecoder, VectorDecoder
+
+__all__ = ['VectorDecoder', 'MapDecoder']

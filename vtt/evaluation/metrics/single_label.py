@@ -32,21 +32,31 @@ class SingleLabelMetric(BaseMetric):
         num_classes (int, optional): Number of classes; defaults to the dataset's
             ``metainfo['classes']``.
         prefix (str): Key prefix. Defaults to ``'cls'``.
+        label_key (str): The prediction field holding the predicted class. Defaults to
+            ``'pred_label'``; models that predict several ways at once name the others (CMG's
+            cross-modal classifier: ``'pred_label_gyro'``, with ``prefix='gyro'``).
+        score_key (str): The field holding the class probabilities. Defaults to
+            ``'pred_score'``.
     """
 
     default_prefix = 'cls'
 
     def __init__(self, num_classes: Optional[int] = None, collect_device: str = 'cpu',
-                 prefix: Optional[str] = None):
+                 prefix: Optional[str] = None, label_key: str = 'pred_label',
+                 score_key: str = 'pred_score'):
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.num_classes = num_classes
+        self.label_key, self.score_key = label_key, score_key
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
             gt = ground_truth(sample, self)
-            score = sample.get('pred_score')
+            if self.label_key not in sample:
+                raise KeyError(f'SingleLabelMetric(label_key={self.label_key!r}): the '
+                               f'predictions have no such field (fields: {sorted(sample)})')
+            score = sample.get(self.score_key)
             score = None if score is None else np.asarray(score, dtype=np.float64)
-            self.results.append((int(sample['pred_label']), int(gt), score))
+            self.results.append((int(sample[self.label_key]), int(gt), score))
 
     def _class_names(self, results: list) -> List[str]:
         """Class names; without ``num_classes`` or dataset classes, as many as the largest

@@ -32,7 +32,8 @@ class BaseAlgorithm(BaseModel):
       is used when it is left out, else a clear error with an example);
     * :meth:`set_train_statistics`, called by ``TrainStatsHook`` with the training split's
       ``train_statistics()``: per-variate ``mean``/``std`` go to the data preprocessor's
-      buffers, everything (``class_counts`` ...) to ``self.head`` when it has
+      buffers (a preprocessor with its own ``set_train_statistics``, such as the multimodal
+      one, takes the whole dict), everything (``class_counts`` ...) to ``self.head`` when it has
       ``set_train_statistics`` (heads hand class counts to their loss); subclasses extend it for
       their own state (and call ``super()``);
     * :meth:`mask_of`: the optional valid-step mask ``[B, T]`` of a batch.
@@ -62,7 +63,9 @@ class BaseAlgorithm(BaseModel):
     # ------------------------------------------------------------------ statistics
     def set_train_statistics(self, stats: dict) -> None:
         """Take the training split's statistics (see the class docstring)."""
-        if 'mean' in stats and hasattr(self.data_preprocessor, 'set_statistics'):
+        if hasattr(self.data_preprocessor, 'set_train_statistics'):
+            self.data_preprocessor.set_train_statistics(stats)  # e.g. one entry per modality
+        elif 'mean' in stats and hasattr(self.data_preprocessor, 'set_statistics'):
             self.data_preprocessor.set_statistics(stats['mean'], stats['std'])
         head = getattr(self, 'head', None)
         if head is not None and hasattr(head, 'set_train_statistics'):

@@ -1,4 +1,5 @@
 from .batch_augment import RandomScaleJitterShift
+from .multimodal import MultimodalDataPreprocessor
 from .timeseries import TimeSeriesDataPreprocessor
 
-__all__ = ['TimeSeriesDataPreprocessor', 'RandomScaleJitterShift']
+__all__ = ['TimeSeriesDataPreprocessor', 'RandomScaleJitterShift', 'MultimodalDataPreprocessor']

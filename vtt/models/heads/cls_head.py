@@ -143,3 +143,32 @@ class MLPClsHead(ClsHead):
 
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
         return self.mlp(feats)
+
+
+@MODELS.register_module()
+class TemporalMaxClsHead(ClsHead):
+    """``Linear -> max over time -> Linear``: ``[B, T, in_channels] -> logits [B, C]`` (the
+    official CMG downstream head; ``[B, in_channels]`` is taken as ``T = 1``).
+
+    Args:
+        num_classes (int): C.
+        in_channels (int): Feature size (256 for CMG's codes).
+        hidden_channels (int): Defaults to 256 (the official).
+        dropout (float): Dropout before the last layer. Defaults to 0.
+        loss (dict): Loss config. Defaults to cross-entropy.
+    """
+
+    def __init__(self, num_classes: int, in_channels: int, hidden_channels: int = 256,
+                 dropout: float = 0.0, loss: dict = dict(type='CrossEntropyLoss'),
+                 init_cfg: Optional[dict] = None):
+        super().__init__(num_classes, loss, init_cfg)
+        self.in_channels = in_channels
+        self.proj = nn.Linear(in_channels, hidden_channels)
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(hidden_channels, self.num_classes)
+        self._build_loss()
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        if feats.dim() == 2:
+            feats = feats.unsqueeze(1)
+        return self.fc(self.dropout(self.proj(feats).max(dim=1).values))

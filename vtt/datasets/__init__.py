@@ -8,6 +8,7 @@ from .base import (
                    stratified_split,
 )
 from .csv_timeseries import CSVRegressionDataset, CSVTimeSeriesDataset, load_timeseries_csv
+from .furnace import FurnaceDataset, load_furnace_npz
 from .hapt import HAPTHARDataset, HAPTPairedDataset, hapt_uci_windows, load_hapt_arrays
 from .meteo_charts import (
                    MeteoChartDataset,
@@ -16,6 +17,7 @@ from .meteo_charts import (
                    load_meteo_annotations,
                    split_meteo_records,
 )
+from .paired import PairedModalitiesMixin, PairedUEADataset
 from .samplers import ClassBalancedSampler
 from .synthetic_crop import SyntheticCropDataset, SyntheticYieldDataset
 from .transforms import (
@@ -39,5 +41,6 @@ __all__ = [
     'hapt_uci_windows', 'MeteoChartDataset', 'MeteoVocabulary', 'SyntheticMeteoChartDataset',
     'load_meteo_annotations',
     'split_meteo_records', 'LogoWatermark', 'ChartTitle', 'JpegCompress', 'RandomAreaCrop',
-    'TorchVisionTransform', 'ClassBalancedSampler'
+    'TorchVisionTransform', 'ClassBalancedSampler', 'PairedModalitiesMixin', 'PairedUEADataset',
+    'FurnaceDataset', 'load_furnace_npz'
 ]

@@ -66,4 +66,10 @@ def test_config_builds(path, tmp_path):
             continue
         assert len(dataset) > 0
         expected_channels = cfg.model.get('data_preprocessor', {}).get('num_variates', 3)
-        assert dataset[0]['inputs'].shape[0] == expected_channels  # variates, or RGB
+        inputs = dataset[0]['inputs']
+        if isinstance(inputs, dict):  # paired modalities: the channels of each series one
+            assert set(inputs) == set(expected_channels)
+            for m, channels in expected_channels.items():
+                assert channels is None or inputs[m].shape[0] == channels
+        else:
+            assert inputs.shape[0] == expected_channels  # variates, or RGB

@@ -43,9 +43,31 @@ KEYS = ('acc2gyro', 'gyro2acc', 'acc2acc', 'gyro2gyro', 'acc2gyro_random', 'gyro
 LINE_KEYS = KEYS[:6]
 
 
-def run_config(config, work_dir, seed, options=None, max_epochs=None):
+def finished_run(work_dir, max_epochs, tested):
+    """``(metrics, last checkpoint)`` of a run that already completed in ``work_dir`` (its final
+    epoch saved and, when it has a test split, tested), else None: lets ``--reuse`` resume an
+    interrupted seed without redoing its finished runs."""
+    import json
+    try:
+        with open(osp.join(work_dir, 'last_checkpoint')) as f:
+            last = f.read().strip()
+    except FileNotFoundError:
+        return None
+    if osp.basename(last) != f'epoch_{max_epochs}.pth' or not osp.isfile(last):
+        return None
+    if not tested:
+        return {}, last
+    try:
+        with open(osp.join(work_dir, 'test_metrics.json')) as f:
+            return json.load(f)['metrics'], last
+    except (FileNotFoundError, KeyError, ValueError):
+        return None
+
+
+def run_config(config, work_dir, seed, options=None, max_epochs=None, reuse=False):
     """Train (and test, when the config has a test split) one config; returns the test
-    metrics (empty for pretraining) and the work dir's last checkpoint."""
+    metrics (empty for pretraining) and the work dir's last checkpoint. With ``reuse``, a run
+    that already finished in ``work_dir`` is read back instead of trained again."""
     from mmengine.config import Config
     from mmengine.runner import Runner
 
@@ -54,6 +76,10 @@ def run_config(config, work_dir, seed, options=None, max_epochs=None):
     if options:
         cfg.merge_from_dict(options)
     configure_run(cfg, work_dir, seed, max_epochs)
+    if reuse:
+        done = finished_run(work_dir, cfg.train_cfg.max_epochs, bool(cfg.get('test_dataloader')))
+        if done is not None:
+            return done
     runner = Runner.from_cfg(cfg)
     runner.train()
     metrics = {}
@@ -67,13 +93,15 @@ def run_config(config, work_dir, seed, options=None, max_epochs=None):
 def run_seed(dataset, seed, args):
     base = osp.join(args.work_dir, f'seed{seed}')
     _, checkpoint = run_config(f'configs/cmg/{dataset}_pretrain.py', osp.join(base, 'pretrain'),
-                               seed, max_epochs=args.pretrain_epochs)
+                               seed, args.cfg_options, max_epochs=args.pretrain_epochs,
+                               reuse=args.reuse)
     out = {}
     for source, target in (('acc', 'gyro'), ('gyro', 'acc')):
         config = f'configs/cmg/{dataset}_{source}2{target}.py'
         for tag, pretrained in (('', checkpoint), ('_random', None)):
             metrics, _ = run_config(config, osp.join(base, f'{source}2{target}{tag}'), seed,
-                                    {'model.pretrained': pretrained}, args.downstream_epochs)
+                                    {'model.pretrained': pretrained}, args.downstream_epochs,
+                                    reuse=args.reuse)
             out[f'{source}2{target}{tag}'] = float(metrics[f'{target}/accuracy'])
             out[f'{source}2{source}{tag}'] = float(metrics[f'{source}/accuracy'])
     out['pretrain_checkpoint'] = osp.relpath(checkpoint, args.work_dir)
@@ -120,6 +148,7 @@ def print_table(rows, dataset):
 
 
 def parse_args(argv=None):
+    from mmengine.config import DictAction
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--dataset', choices=DATASETS, default='basicmotions')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
@@ -130,7 +159,11 @@ def parse_args(argv=None):
     parser.add_argument('--downstream-epochs', type=int, default=None,
                         help="override the downstream configs' max_epochs")
     parser.add_argument('--reuse', action='store_true',
-                        help='keep the seeds already in <work-dir>/results.json')
+                        help='keep the seeds already in <work-dir>/results.json and the '
+                        'finished runs of an interrupted seed')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
+                        help='overrides of the pretraining config, e.g. model.club=None (an '
+                        'ablation: use its own --work-dir)')
     args = parser.parse_args(argv)
     args.work_dir = args.work_dir or osp.join('work_dirs', f'cmg_{args.dataset}')
     return args

@@ -10,8 +10,8 @@ _base_ = [
 ]
 
 train_dataloader = dict(dataset=dict(split='trainval'))
-train_cfg = dict(max_epochs=30)
+train_cfg = dict(max_epochs=10)
 val_dataloader = val_cfg = val_evaluator = None
 test_dataloader = test_cfg = test_evaluator = None
-default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=1, save_last=True),
+default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=1, save_last=True),
                      confusion_matrix=None)

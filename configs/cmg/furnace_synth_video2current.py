@@ -18,9 +18,9 @@ model = dict(
     quantizer={{_base_.model.quantizer}},
     data_preprocessor={{_base_.model.data_preprocessor}},
     head=dict(type='TemporalMaxClsHead', hidden_channels=256),
-    pretrained='work_dirs/furnace_synth_pretrain/epoch_30.pth',
+    pretrained='work_dirs/furnace_synth_pretrain/epoch_10.pth',
 )
-train_cfg = dict(max_epochs=30)
+train_cfg = dict(max_epochs=15)
 val_evaluator = dict(type='SingleLabelMetric')
 test_evaluator = [
     dict(type='SingleLabelMetric', prefix='video', label_key='pred_label_video',

@@ -168,3 +168,17 @@ def test_elements_training_end_to_end(tmp_path):
     assert (counts[rank.argsort()].diff() <= 0).all()  # most frequent first
     log = open(glob.glob(str(work_dir / '*' / '*.log'))[0], encoding='utf-8').read()
     assert 'teacher_forcing: 1.0000' in log and 'teacher_forcing: 0.7000' in log
+
+
+def test_candidate_scoring_benchmark_matches_naive_scores():
+    # one decoder layer of Gemma 3 4B's shapes, a small vocabulary and a short prompt: the
+    # cached scores must equal K full passes; the speed-up itself is the benchmark's job
+    result = run_tool('tools/benchmarks/candidate_scoring.py', '--layers', '1', '--vocab', '512',
+                      '--prompt-tokens', '24', '--candidates', '4', '--repeats', '1',
+                      '--threads', '1')
+    assert result.returncode == 0, result.stderr[-2000:]
+    line = result.stdout.strip().splitlines()[-1]
+    match = re.fullmatch(r'candidate_scoring K=4 prompt=24 naive_s=\S+ naive_keep_s=\S+ '
+                         r'kv_reuse_s=\S+ ratio=\S+ ratio_keep=\S+ max_abs_diff=(\S+)', line)
+    assert match, line
+    assert float(match.group(1)) < 1e-4

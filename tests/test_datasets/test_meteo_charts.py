@@ -111,8 +111,10 @@ def test_generator_never_leaves_half_a_collection(tmp_path, monkeypatch):
         generator.write_meteo_charts(root, num_meteo=4, num_negative=2)
     assert calls and not osp.exists(root)
     assert os.listdir(tmp_path) == []  # the temporary folder is gone too
-    with pytest.raises(ConfigError, match='at least 48'):
+    with pytest.raises(ConfigError, match='at least 48 x 64'):
         generator.write_meteo_charts(root, size=(40, 30))
+    with pytest.raises(ConfigError, match='at least 48 x 64'):
+        generator.write_meteo_charts(root, size=(64, 48))  # too low for the map's labels
     os.makedirs(root)
     with pytest.raises(FileExistsError, match='delete it'):
         generator.write_meteo_charts(root, num_meteo=4, num_negative=2)

@@ -450,8 +450,10 @@ def write_meteo_charts(root: str, seed: int = 0, num_meteo: int = 480, num_negat
     Returns:
         dict: ``images``, ``seconds``, ``images_per_s``, ``root``.
     """
-    if min(size) < 48:
-        raise ConfigError(f'size must be at least 48 x 48 pixels (width, height), got {size}')
+    # the map below the 18-pixel title needs room for its labels (pressure values sit 10-20
+    # pixels from the edges): narrower or lower charts cannot be drawn
+    if size[0] < 48 or size[1] < 64:
+        raise ConfigError(f'size must be at least 48 x 64 pixels (width, height), got {size}')
     if osp.exists(root):
         raise FileExistsError(f'{root} exists; delete it to generate the synthetic charts again')
     parent = osp.dirname(osp.abspath(root))

@@ -16,6 +16,11 @@ CONFIGS = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), r
 TINY = dict(CLIPVisionEncoder=TINY_CLIP_VISION, CLIPTextEncoder=TINY_CLIP_TEXT)
 
 
+def _offline_lm(pretrained) -> bool:
+    from vtt.models.language_models import LM_ASSETS, LM_GENERATED
+    return pretrained in LM_ASSETS or pretrained in LM_GENERATED or osp.isdir(pretrained)
+
+
 def _offline_model_cfg(model_cfg):
     """Swap hub weights (CLIP) for tiny random towers (no downloads in tests); return the
     swapped encoder configs so the caller can check that the real ones fail helpfully. Towers
@@ -27,6 +32,10 @@ def _offline_model_cfg(model_cfg):
         if encoder and encoder.get('pretrained') and encoder['type'] in TINY:
             swapped.append(dict(encoder))
             encoder.update(pretrained=None, config=TINY[encoder['type']])
+    lm = model_cfg.get('lm')
+    if lm and lm.get('type') == 'HFCausalLM' and not _offline_lm(lm['pretrained']):
+        swapped.append(dict(lm))  # e.g. Gemma 3 4B: the tiny random multimodal Gemma 3
+        lm.update(pretrained='tiny_gemma3_meteo')
     backbone = model_cfg.get('backbone')
     if backbone and backbone.get('type') == 'TimmEncoder' and backbone.get('pretrained'):
         swapped.append(dict(backbone))  # timm weights do not ship offline: random init
@@ -54,11 +63,16 @@ def test_config_builds(path, tmp_path):
         if loader is None:  # e.g. no validation in self-supervised pretraining
             continue
         dataset_cfg = copy.deepcopy(loader['dataset'])
+        wrapper = None
+        if dataset_cfg['type'] == 'MeteoProductDataset':  # wraps a chart dataset
+            wrapper, dataset_cfg = dataset_cfg, dataset_cfg['charts']
         if dataset_cfg['type'] in ('SyntheticCropDataset', 'SyntheticYieldDataset'):
             dataset_cfg['data_file'] = str(tmp_path / 'demo.csv')
         if dataset_cfg['type'] == 'SyntheticMeteoChartDataset':
             dataset_cfg.update(data_root=str(tmp_path / 'meteo'),
                                generator=dict(num_meteo=96, num_negative=48, size=(96, 72)))
+        if wrapper is not None:
+            dataset_cfg = dict(wrapper, charts=dataset_cfg)
         try:
             dataset = DATASETS.build(dataset_cfg)
         except FileNotFoundError as error:  # user data that is not here: say where to put it

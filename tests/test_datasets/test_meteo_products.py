@@ -1,7 +1,9 @@
 """Candidate products from elements: the filter, hard negatives, the baseline, recall."""
+import json
 import random
 
 import pytest
+import torch
 
 from vtt.datasets.meteo_charts import MeteoVocabulary
 from vtt.datasets.meteo_products import (
@@ -15,7 +17,7 @@ from vtt.datasets.meteo_products import (
     training_candidates,
 )
 from vtt.datasets.synthetic.meteo_charts import ELEMENTS, PRODUCTS
-from vtt.utils.errors import ConfigError
+from vtt.utils.errors import ConfigError, DataFormatError
 
 
 @pytest.fixture(scope='module')
@@ -85,3 +87,78 @@ def test_recall_and_consistency(vocab):
     assert element_consistency(['surface_analysis', None], [{'pressure', 'front'}, set()],
                                vocab) == 0.5
     assert element_consistency(['surface_analysis'], [{'pressure'}], vocab) == 0.0
+
+
+@pytest.fixture(scope='module')
+def chart_root(tmp_path_factory):
+    return str(tmp_path_factory.mktemp('charts') / 'charts')
+
+
+def product_dataset(root, **kwargs):
+    from vtt.registry import DATASETS
+    charts = dict(type='SyntheticMeteoChartDataset', data_root=root, split='all',
+                  generator=dict(seed=0, num_meteo=12, num_negative=2, size=(64, 64)))
+    return DATASETS.build(dict(type='MeteoProductDataset', charts=charts, **kwargs))
+
+
+def test_dataset_items_and_collate(chart_root):
+    from vtt.datasets import product_collate
+    data = product_dataset(chart_root)
+    assert len(data) == 12  # charts with a product only
+    item = data[1]
+    samples = item['data_samples']
+    record = data.charts.records[1]
+    assert samples['elements'] == record['labels'] and samples['answer'] == record['product']
+    assert samples['candidates'][0] == element_overlap_choice(record['labels'], data.vocab)
+    assert samples['candidate_names'][0] == data.vocab.product_names[samples['candidates'][0]]
+    assert samples['element_names'][0] == ELEMENTS[samples['elements'][0]][1]  # English
+    batch = product_collate([data[0], data[1]])
+    assert batch['inputs'].shape == (2, 3, 64, 64) and batch['data_samples']['label'].dtype \
+        == torch.long
+    assert batch['data_samples']['candidates'][1] == samples['candidates']
+    assert data.train_statistics()['candidate_recall']['recall'] == 1.0
+
+
+def test_detected_elements_file(chart_root, tmp_path):
+    data = product_dataset(chart_root)
+    lines = [json.dumps(dict(path=r['rel_path'], elements=[{'id': 'wind', 'score': 0.9}]))
+             for r in data.charts.records]
+    good = tmp_path / 'detected.jsonl'
+    good.write_text('\n'.join(lines) + '\n')
+    detected = product_dataset(chart_root, elements_from='detected', detected_file=str(good))
+    assert detected[0]['data_samples']['elements'] == ['wind']
+    assert detected.candidate_recall()['recall'] < 1.0  # wind alone misses most products
+    (tmp_path / 'short.jsonl').write_text(lines[0] + '\n')
+    with pytest.raises(DataFormatError, match='no prediction for 11 images'):
+        product_dataset(chart_root, elements_from='detected',
+                        detected_file=str(tmp_path / 'short.jsonl'))
+    (tmp_path / 'bad.jsonl').write_text(lines[0] + '\n' + json.dumps(
+        dict(path='x.png', elements=[{'id': 'snow'}])) + '\n')
+    with pytest.raises(DataFormatError, match=r'bad.jsonl line 2: .*unknown element'):
+        product_dataset(chart_root, elements_from='detected',
+                        detected_file=str(tmp_path / 'bad.jsonl'))
+    with pytest.raises(ConfigError, match='detected_file'):
+        product_dataset(chart_root, elements_from='detected')
+
+
+def test_ranking_metric_reports_the_baseline_and_consistency(chart_root):
+    from vtt.registry import METRICS
+    data = product_dataset(chart_root)
+    metric = METRICS.build(dict(type='CandidateRankingMetric', fit_temperature=True))
+    metric.dataset_meta = data.metainfo
+    predictions = []
+    for i in range(len(data)):
+        samples = data[i]['data_samples']
+        k = len(samples['candidates'])
+        scores = torch.arange(k, 0, -1).float()  # the filter's order: the baseline's choice
+        predictions.append(dict(pred_scores=scores, pred_probs=scores.softmax(-1),
+                                candidate_labels=samples['candidate_labels'],
+                                gt_label=samples['label'], elements=samples['elements'],
+                                pred_product=samples['candidates'][0], latency_s=0.5,
+                                tokens=10))
+    metric.process({}, predictions)
+    out = metric.evaluate(len(data))
+    assert out['product/top1'] == pytest.approx(out['product/overlap_baseline_top1'])
+    assert out['product/element_consistency'] == 1.0
+    assert out['product/tokens_per_s'] == pytest.approx(20.0)
+    assert out['product/temperature'] > 0 and 0 <= out['product/ece_fitted'] <= 1

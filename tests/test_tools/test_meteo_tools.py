@@ -182,3 +182,40 @@ def test_candidate_scoring_benchmark_matches_naive_scores():
                          r'kv_reuse_s=\S+ ratio=\S+ ratio_keep=\S+ max_abs_diff=(\S+)', line)
     assert match, line
     assert float(match.group(1)) < 1e-4
+
+
+def test_product_demo_trains_saves_adapters_only_and_tests_identically(tmp_path):
+    # products_gemma3_tiny_demo.py on a small synthetic set with a tiny Gemma 3 of 32-pixel
+    # images, through tools/train.py and tools/test.py (the real loading path both times)
+    from vtt.models.language_models.tiny_gemma3 import meteo_corpus, write_tiny_gemma3
+    lm_dir = write_tiny_gemma3(str(tmp_path / 'gemma3'), meteo_corpus(), image_size=32,
+                               patch_size=8, image_tokens=4)
+    base = osp.join(ROOT, 'configs', 'meteo', 'products_gemma3_tiny_demo.py')
+    config = tmp_path / 'products_tiny.py'
+    config.write_text(f'''_base_ = [{base!r}]
+charts = dict(type='SyntheticMeteoChartDataset', data_root={str(tmp_path / 'charts')!r},
+              generator=dict(seed=0, num_meteo=48, num_negative=0, size=(64, 64)))
+train_dataloader = dict(dataset=dict(charts=charts))
+val_dataloader = dict(dataset=dict(charts=charts))
+test_dataloader = dict(dataset=dict(charts=charts))
+model = dict(lm=dict(pretrained={lm_dir!r}))
+train_cfg = dict(max_epochs=2)
+''')
+    work = tmp_path / 'work'
+    result = run_tool('tools/train.py', str(config), '--work-dir', str(work))
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open(work / 'test_metrics.json') as handle:
+        trained = json.load(handle)
+    best = trained['checkpoint']
+    assert osp.basename(best).startswith('best_product_top1')
+    assert osp.getsize(best) < 2_000_000  # adapters, lm_head copy, temperature: no base model
+    metrics = trained['metrics']
+    for key in ('top1', 'top3', 'top5', 'ece', 'ece_scaled', 'element_consistency',
+                'overlap_baseline_top1', 'candidate_recall', 'latency_s', 'tokens_per_s'):
+        assert f'product/{key}' in metrics, sorted(metrics)
+    again = run_tool('tools/test.py', str(config), best, '--work-dir', str(tmp_path / 'test'))
+    assert again.returncode == 0, again.stderr[-3000:]
+    with open(tmp_path / 'test' / 'test_metrics.json') as handle:
+        tested = json.load(handle)['metrics']
+    for key in ('top1', 'top3', 'ece', 'ece_scaled'):
+        assert tested[f'product/{key}'] == metrics[f'product/{key}']

@@ -17,6 +17,7 @@ from .meteo_charts import (
                    load_meteo_annotations,
                    split_meteo_records,
 )
+from .meteo_products import MeteoProductDataset, load_detected_elements, product_collate
 from .paired import PairedModalitiesMixin, PairedUEADataset
 from .samplers import ClassBalancedSampler
 from .synthetic_crop import SyntheticCropDataset, SyntheticYieldDataset
@@ -39,7 +40,7 @@ __all__ = [
     'encode_labels', 'stratified_split', 'load_timeseries_csv', 'load_ts_file', 'load_pt_split',
     'bundled_uea_names', 'HAPTHARDataset', 'HAPTPairedDataset', 'load_hapt_arrays',
     'hapt_uci_windows', 'MeteoChartDataset', 'MeteoVocabulary', 'SyntheticMeteoChartDataset',
-    'load_meteo_annotations',
+    'load_meteo_annotations', 'MeteoProductDataset', 'load_detected_elements', 'product_collate',
     'split_meteo_records', 'LogoWatermark', 'ChartTitle', 'JpegCompress', 'RandomAreaCrop',
     'TorchVisionTransform', 'ClassBalancedSampler', 'PairedModalitiesMixin', 'PairedUEADataset',
     'FurnaceDataset', 'load_furnace_npz'

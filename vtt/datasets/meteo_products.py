@@ -14,16 +14,24 @@ with more required elements, i.e. the most specific one, then vocabulary order);
 classifier has to beat it.
 
 Shapes are Python sets and lists; every function takes a :class:`MeteoVocabulary` so product
-definitions come from ``labels.yaml``.
+definitions come from ``labels.yaml``. :class:`MeteoProductDataset` serves the product stage's
+examples (image, elements, candidates, answer) and :func:`product_collate` batches them.
 """
+import json
+import os.path as osp
 import random
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from vtt.utils.errors import ConfigError
+import torch
+from torch.utils.data import Dataset, default_collate
+
+from vtt.registry import DATASETS, FUNCTIONS
+from vtt.utils.errors import ConfigError, DataFormatError
 
 __all__ = [
     'element_match', 'jaccard', 'product_candidates', 'hard_negatives', 'training_candidates',
-    'element_overlap_choice', 'candidate_recall', 'element_consistency'
+    'element_overlap_choice', 'candidate_recall', 'element_consistency', 'load_detected_elements',
+    'MeteoProductDataset', 'product_collate'
 ]
 
 
@@ -152,3 +160,168 @@ def element_consistency(predicted: Sequence[Optional[str]], elements: Sequence[I
     good = sum(p is not None and vocab.product_elements[p] <= set(e)
                for p, e in zip(predicted, elements))
     return good / max(len(predicted), 1)
+
+
+def load_detected_elements(path: str, vocab) -> Dict[str, List[str]]:
+    """The element stage's predictions: ``tools/meteo/infer.py``'s JSON lines (``{"path":
+    ..., "elements": [{"id": ...}, ...]}``) -> ``{path: [element id, ...]}``. Records the
+    gate rejected (no ``elements`` key) map to an empty list."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'detected-elements file not found: {path} (write it with '
+                                f'tools/meteo/infer.py FOLDER --gate ... --elements ... --out)')
+    out = {}
+    with open(path, encoding='utf-8') as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                ids = [e['id'] if isinstance(e, dict) else e for e in record.get('elements', [])]
+                key = record['path']
+            except (ValueError, KeyError, TypeError) as error:
+                raise DataFormatError(f'{path} line {number}: expected {{"path": ..., '
+                                      f'"elements": [{{"id": ...}}]}}: {error}') from None
+            unknown = [e for e in ids if e not in vocab.element_info]
+            if unknown:
+                raise DataFormatError(f'{path} line {number}: field "elements" has unknown '
+                                      f'element ids {unknown} (not in {vocab.path})')
+            out[osp.normpath(key)] = ids
+    return out
+
+
+@DATASETS.register_module()
+class MeteoProductDataset(Dataset):
+    """Examples of the product stage: a chart, its elements, candidate products and the answer.
+
+    Wraps a chart dataset of the ``'product'`` task (:class:`MeteoChartDataset` or
+    :class:`SyntheticMeteoChartDataset`, built from ``charts``) and adds to every item::
+
+        elements            the element ids shown to the model: ground truth
+                            (elements_from='truth') or the element stage's predictions
+                            (elements_from='detected', read from detected_file)
+        candidates          product ids: the half-match filter's candidates for those elements
+                            (threshold), plus in training the hard negatives of the answer and
+                            the answer itself, shuffled (train=True); in evaluation the filter's
+                            list as ranked (the answer may be missing: then it cannot be chosen)
+        element_names       display names of the elements (name_field: 'en', 'zh' or 'id')
+        candidate_names     display names of the candidates (product_field: 'zh' or 'id')
+        answer              the true product id; label its index in the vocabulary
+
+    Items: ``{'inputs': float32 [3, H, W] in [0, 1], 'data_samples': {'label': int, 'index':
+    int, 'path': str, 'elements': [...], 'element_names': [...], 'candidates': [...],
+    'candidate_names': [...], 'candidate_labels': [...], 'answer': str}}``; batch them with
+    ``collate_fn=dict(type='vtt.product_collate')`` (the scope prefix is needed: mmengine's
+    runner looks collate functions up in its root registry).
+
+    Args:
+        charts (dict): The chart dataset config (its ``task`` is set to ``'product'``).
+        train (bool): Training examples (hard negatives, answer always present, shuffled).
+        elements_from (str): ``'truth'`` or ``'detected'``. Defaults to ``'truth'``.
+        detected_file (str, optional): JSON lines of ``tools/meteo/infer.py`` (paths relative
+            to the chart folder, as it writes them) for ``elements_from='detected'``.
+        threshold (float): The candidate filter's minimum element match. Defaults to 0.5.
+        negative_range (tuple, optional): Jaccard range of hard negatives (training).
+            Defaults to (0.3, 0.8); None: no hard negatives.
+        max_candidates (int, optional): Cap on training candidates (answer kept).
+        name_field (str): How elements are named in the prompt. Defaults to ``'en'``.
+        product_field (str): How products are named. Defaults to ``'zh'`` (``labels.yaml``'s
+            product name; ``'id'`` for the id).
+        seed (int, optional): Seeds the training shuffles per (seed, index, draw); None: fresh
+            randomness.
+    """
+
+    def __init__(self, charts: dict, train: bool = False, elements_from: str = 'truth',
+                 detected_file: Optional[str] = None, threshold: float = 0.5,
+                 negative_range: Optional[Sequence[float]] = (0.3, 0.8),
+                 max_candidates: Optional[int] = None, name_field: str = 'en',
+                 product_field: str = 'zh', seed: Optional[int] = None):
+        if elements_from not in ('truth', 'detected'):
+            raise ConfigError(f"elements_from must be 'truth' or 'detected', got "
+                              f'{elements_from!r}')
+        if name_field not in ('en', 'zh', 'id') or product_field not in ('zh', 'id'):
+            raise ConfigError(f"name_field must be 'en', 'zh' or 'id' and product_field 'zh' "
+                              f"or 'id'; got {name_field!r}, {product_field!r}")
+        _check_threshold(threshold)
+        self.charts = DATASETS.build(dict(charts, task='product'))
+        self.vocab = self.charts.vocab
+        self.train, self.threshold = train, threshold
+        self.negative_range = tuple(negative_range) if negative_range is not None else None
+        self.max_candidates, self.seed = max_candidates, seed
+        self.name_field, self.product_field = name_field, product_field
+        self._draws = 0
+        if elements_from == 'detected':
+            if detected_file is None:
+                raise ConfigError("elements_from='detected' needs detected_file (the JSON lines "
+                                  'tools/meteo/infer.py writes)')
+            detected = load_detected_elements(detected_file, self.vocab)
+            missing = [r['rel_path'] for r in self.charts.records
+                       if osp.normpath(r['rel_path']) not in detected]
+            if missing:
+                raise DataFormatError(f'{detected_file}: no prediction for {len(missing)} '
+                                      f'images of split {self.charts.split!r}, e.g. '
+                                      f'{missing[:3]}')
+            self.elements = [detected[osp.normpath(r['rel_path'])] for r in self.charts.records]
+        else:
+            self.elements = [list(r['labels']) for r in self.charts.records]
+
+    @property
+    def metainfo(self) -> dict:
+        return dict(self.charts.metainfo, vocab_path=self.vocab.path)
+
+    def __len__(self) -> int:
+        return len(self.charts)
+
+    def element_name(self, eid: str) -> str:
+        if self.name_field == 'id':
+            return eid
+        return self.vocab.element_info[eid].get(self.name_field) or eid
+
+    def product_name(self, pid: str) -> str:
+        return pid if self.product_field == 'id' else self.vocab.product_names.get(pid, pid)
+
+    def candidates_of(self, index: int) -> List[str]:
+        record, elements = self.charts.records[index], self.elements[index]
+        if not self.train:
+            return [pid for pid, _ in product_candidates(elements, self.vocab, self.threshold)]
+        if self.seed is None:
+            rng = random.Random()
+        else:
+            self._draws += 1
+            rng = random.Random(hash((self.seed, index, self._draws)))
+        return training_candidates(record['product'], elements, self.vocab, self.threshold,
+                                   self.negative_range, self.max_candidates, rng)
+
+    def train_statistics(self) -> dict:
+        """The chart dataset's ``class_counts`` (images per product) and ``num_samples``, plus
+        how often the filter keeps the answer on this split (``candidate_recall``)."""
+        return dict(self.charts.train_statistics(), candidate_recall=self.candidate_recall())
+
+    def candidate_recall(self) -> Dict[str, float]:
+        """How often the true product survives the filter on this split (see
+        :func:`candidate_recall`)."""
+        return candidate_recall(self.charts.records, self.elements, self.vocab, self.threshold)
+
+    def __getitem__(self, index: int) -> dict:
+        item = self.charts[index]
+        record = self.charts.records[index]
+        elements = [e for e in self.vocab.elements if e in set(self.elements[index])]
+        candidates = self.candidates_of(index)
+        samples = dict(item['data_samples'])
+        samples.update(
+            elements=elements, element_names=[self.element_name(e) for e in elements],
+            candidates=candidates, candidate_names=[self.product_name(p) for p in candidates],
+            candidate_labels=[self.vocab.products.index(p) for p in candidates],
+            answer=record['product'], answer_name=self.product_name(record['product']))
+        return dict(inputs=item['inputs'], data_samples=samples)
+
+
+@FUNCTIONS.register_module()
+def product_collate(batch: Sequence[dict]) -> dict:
+    """Batch :class:`MeteoProductDataset` items: ``inputs`` stacked ``[B, 3, H, W]``;
+    ``data_samples`` a dict of per-sample lists (candidate lists differ in length), with
+    ``label`` as an ``int64 [B]`` tensor."""
+    inputs = default_collate([item['inputs'] for item in batch])
+    keys = batch[0]['data_samples'].keys()
+    samples = {key: [item['data_samples'][key] for item in batch] for key in keys}
+    samples['label'] = torch.as_tensor(samples['label'], dtype=torch.long)
+    return dict(inputs=inputs, data_samples=samples)

@@ -5,11 +5,12 @@ from .feature_cache_hook import FeatureCacheReportHook
 from .progress_hook import RichProgressHook
 from .rng_state_hook import RNGStateHook
 from .teacher_forcing_hook import TeacherForcingHook
+from .temperature_scaling_hook import TemperatureScalingHook
 from .threshold_calibration_hook import ThresholdCalibrationHook
 from .train_stats_hook import TrainStatsHook
 
 __all__ = [
     'TrainStatsHook', 'RNGStateHook', 'ResumableEarlyStoppingHook', 'ConfusionMatrixHook',
     'RichProgressHook', 'BackboneUnfreezeHook', 'ThresholdCalibrationHook', 'TeacherForcingHook',
-    'FeatureCacheReportHook'
+    'FeatureCacheReportHook', 'TemperatureScalingHook'
 ]

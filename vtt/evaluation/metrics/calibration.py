@@ -11,12 +11,15 @@ Written here rather than taken from a library: torchmetrics' calibration error a
 temperature-scaling code assume one fixed class set per batch, not a ragged candidate list
 with misses; both are a few lines.
 """
-from typing import Dict, Sequence
+from typing import Dict, Optional, Sequence
 
 import torch
+from mmengine.evaluator import BaseMetric
+
+from vtt.registry import METRICS
 
 __all__ = ['candidate_probabilities', 'expected_calibration_error', 'fit_temperature',
-           'top_k_accuracy', 'calibration_report']
+           'top_k_accuracy', 'calibration_report', 'CandidateRankingMetric']
 
 
 def _check(scores: torch.Tensor, targets: torch.Tensor):
@@ -105,3 +108,105 @@ def calibration_report(scores, targets, temperature: float = 1.0,
     out.update(ece=expected_calibration_error(probs, targets, bins),
                confidence=float(probs.max(-1).values.mean()), temperature=float(temperature))
     return out
+
+
+@METRICS.register_module()
+class CandidateRankingMetric(BaseMetric):
+    """Ranking of candidate lists (the product stage): top-k, calibration, consistency, speed.
+
+    Reads records with ``pred_scores [K]`` (log-likelihoods), ``pred_probs [K]`` (at the
+    model's temperature), ``candidate_labels`` (vocabulary indices), ``gt_label``,
+    ``pred_product``, ``elements`` (the element ids the model was shown), ``latency_s`` and
+    ``tokens``. Reports (prefix ``product/`` by default):
+
+    * ``top1``/``top3``/``top5``: the true product ranks in the top k of the candidates (an
+      image whose product did not survive the candidate filter, or that has no candidate, is
+      wrong at every k);
+    * ``candidate_recall``: share of images whose true product is a candidate;
+    * ``ece`` (raw scores, T = 1) and ``ece_scaled`` (``pred_probs``, the model's
+      temperature) with ``bins`` bins, over images with candidates; with ``fit_temperature``
+      (VALIDATION only) also ``temperature``, the T minimising the negative log-likelihood of
+      this split, and ``ece_fitted`` at that T (:class:`TemperatureScalingHook` stores it in
+      the model);
+    * ``element_consistency``: share of images whose chosen product's required elements are
+      all among the elements the model was shown, and ``overlap_baseline_top1``: the top-1 of
+      the element-overlap baseline on the same elements (the most specific best-matching
+      candidate; :func:`~vtt.datasets.meteo_products.element_overlap_choice`), the number the
+      model has to beat (both need ``vocab_path`` in the dataset meta);
+    * ``latency_s`` (mean per image) and ``tokens_per_s`` (prompt + candidate tokens).
+
+    Args:
+        topk (tuple): The k of top-k. Defaults to (1, 3, 5).
+        bins (int): ECE bins. Defaults to 15.
+        fit_temperature (bool): Fit T on the evaluated split. Defaults to False.
+    """
+
+    default_prefix = 'product'
+
+    def __init__(self, topk: Sequence[int] = (1, 3, 5), bins: int = 15,
+                 fit_temperature: bool = False, collect_device: str = 'cpu',
+                 prefix: Optional[str] = None):
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.topk, self.bins, self.fit = tuple(topk), bins, fit_temperature
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        for sample in data_samples:
+            missing = [k for k in ('pred_scores', 'candidate_labels', 'gt_label')
+                       if k not in sample]
+            if missing:
+                raise KeyError(f'CandidateRankingMetric needs {missing} in the predictions '
+                               f'(ChartProductClassifier writes them); got {sorted(sample)}')
+            labels = list(sample['candidate_labels'])
+            gt = int(sample['gt_label'])
+            self.results.append(dict(
+                scores=torch.as_tensor(sample['pred_scores'], dtype=torch.float64).cpu(),
+                probs=torch.as_tensor(sample.get('pred_probs', []), dtype=torch.float64).cpu(),
+                target=labels.index(gt) if gt in labels else -1, gt=gt,
+                product=sample.get('pred_product'), elements=list(sample.get('elements', [])),
+                latency=float(sample.get('latency_s', 0.0)),
+                tokens=int(sample.get('tokens', 0))))
+
+    def _vocabulary_metrics(self, results) -> dict:
+        """Element consistency and the element-overlap baseline (need the vocabulary)."""
+        path = (self.dataset_meta or {}).get('vocab_path')
+        if not path:
+            return {}
+        from vtt.datasets.meteo_charts import MeteoVocabulary
+        from vtt.datasets.meteo_products import element_consistency, element_overlap_choice
+        vocab = MeteoVocabulary.from_yaml(path)
+        elements = [r['elements'] for r in results]
+        baseline = [element_overlap_choice(e, vocab) for e in elements]
+        truth = [vocab.products[r['gt']] for r in results]
+        return dict(
+            element_consistency=element_consistency([r['product'] for r in results], elements,
+                                                    vocab),
+            overlap_baseline_top1=sum(b == t for b, t in zip(baseline, truth)) / len(results))
+
+    def compute_metrics(self, results: list) -> dict:
+        width = max([len(r['scores']) for r in results] + [1])
+        scores = torch.full((len(results), width), float('-inf'), dtype=torch.float64)
+        probs = torch.zeros(len(results), width, dtype=torch.float64)
+        for i, r in enumerate(results):
+            if len(r['scores']):
+                scores[i, :len(r['scores'])] = r['scores']
+                probs[i, :len(r['probs'])] = r['probs'] if len(r['probs']) else 0
+            else:
+                scores[i, 0] = 0.0  # no candidate: a placeholder that is never right
+        targets = torch.tensor([r['target'] for r in results])
+        out = top_k_accuracy(scores, targets, self.topk)
+        out['candidate_recall'] = float((targets >= 0).double().mean())
+        has = torch.tensor([len(r['scores']) > 0 for r in results])
+        if has.any():
+            raw = candidate_probabilities(scores[has])
+            out['ece'] = expected_calibration_error(raw, targets[has], self.bins)
+            out['ece_scaled'] = expected_calibration_error(probs[has], targets[has], self.bins)
+            if self.fit:
+                t = fit_temperature(scores[has], targets[has])
+                out['temperature'] = t
+                out['ece_fitted'] = expected_calibration_error(
+                    candidate_probabilities(scores[has], t), targets[has], self.bins)
+        out.update(self._vocabulary_metrics(results))
+        latency = sum(r['latency'] for r in results)
+        out['latency_s'] = latency / len(results)
+        out['tokens_per_s'] = sum(r['tokens'] for r in results) / max(latency, 1e-9)
+        return out

@@ -36,13 +36,18 @@ from vtt.utils.errors import ConfigError, PretrainedWeightsMismatchError
 from ..utils import load_pretrained
 
 __all__ = [
-    'HFCausalLM', 'PromptState', 'LM_ASSETS', 'LORA_TARGETS', 'resolve_lm_weights',
+    'HFCausalLM', 'PromptState', 'LM_ASSETS', 'LM_GENERATED', 'LORA_TARGETS', 'resolve_lm_weights',
     'disable_cpu_weight_repacking', 'source_weights_sha256'
 ]
 
 #: Names usable as ``pretrained`` for language models bundled as packages (real weights,
 #: offline): the name -> the function of :mod:`vtt.utils.assets` that returns the directory.
 LM_ASSETS = {'gemma3_270m': 'gemma3_270m_hf_dir'}
+
+#: Names usable as ``pretrained`` for models GENERATED offline on first use (random weights, for
+#: demos and tests of the real loading path): the name -> the function of
+#: :mod:`vtt.models.language_models.tiny_gemma3` that writes the directory (once) and returns it.
+LM_GENERATED = {'tiny_gemma3_meteo': 'tiny_gemma3_meteo_dir'}
 
 #: LoRA targets by default: the attention and MLP projections of Llama/Gemma-style decoders.
 LORA_TARGETS = ('q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj')
@@ -56,13 +61,17 @@ _WEIGHT_SUFFIXES = ('.safetensors', '.bin')
 
 
 def resolve_lm_weights(pretrained: str) -> str:
-    """A name of :data:`LM_ASSETS` (``'gemma3_270m'``, also ``'gemma3-270m'``) -> its local
-    directory (converted once into vtt's cache); anything else (a hub id or a local directory)
-    is returned as is (``~`` expanded)."""
+    """A name of :data:`LM_ASSETS` (``'gemma3_270m'``, also ``'gemma3-270m'``) or of
+    :data:`LM_GENERATED` (``'tiny_gemma3_meteo'``) -> its local directory (converted or written
+    once into vtt's cache); anything else (a hub id or a local directory) is returned as is
+    (``~`` expanded)."""
     key = str(pretrained).strip().lower().replace('-', '_')
     if key in LM_ASSETS:
         from vtt.utils import assets
         return str(getattr(assets, LM_ASSETS[key])())
+    if key in LM_GENERATED:
+        from . import tiny_gemma3
+        return str(getattr(tiny_gemma3, LM_GENERATED[key])())
     return os.path.expanduser(str(pretrained))
 
 

@@ -1,0 +1,155 @@
+"""The product stage: a tiny random multimodal Gemma 3 written to disk and loaded through the
+real path (from_pretrained, 4-bit NF4 with the vision tower and lm_head kept, LoRA on the
+language model), prompts through the chat template, the answer-only loss, candidate scoring
+with the prompt encoded once, and adapter-only checkpoints."""
+import pytest
+import torch
+
+from vtt.datasets.meteo_products import product_collate
+from vtt.models.language_models.tiny_gemma3 import meteo_corpus, write_tiny_gemma3
+from vtt.registry import DATASETS, MODELS
+from vtt.utils.errors import ConfigError
+
+LORA_TARGET = r'.*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)'
+
+
+@pytest.fixture(scope='module')
+def tiny_dir(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp('tiny_mm') / 'gemma3')
+    return write_tiny_gemma3(path, meteo_corpus(), image_size=32, patch_size=8, image_tokens=4)
+
+
+@pytest.fixture(scope='module')
+def batch(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('charts') / 'charts')
+    dataset = DATASETS.build(dict(
+        type='MeteoProductDataset', train=True, seed=0,
+        charts=dict(type='SyntheticMeteoChartDataset', data_root=root, split='all',
+                    generator=dict(seed=0, num_meteo=12, num_negative=0, size=(64, 64)))))
+    return product_collate([dataset[i] for i in (0, 4)])
+
+
+def build(tiny_dir, seed=0, **lm):
+    torch.manual_seed(seed)
+    cfg = dict(type='HFCausalLM', pretrained=tiny_dir, model_class='Gemma3ForConditionalGeneration',
+               quantization='nf4', skip_modules=['model.vision_tower', 'lm_head'],
+               lora=dict(r=4, alpha=8, dropout=0.0, target_modules=LORA_TARGET))
+    cfg.update(lm)
+    return MODELS.build(dict(type='ChartProductClassifier', lm=cfg))
+
+
+def test_writer_refuses_to_overwrite_and_checks_shapes(tiny_dir, tmp_path):
+    with pytest.raises(FileExistsError):
+        write_tiny_gemma3(tiny_dir, ['x'])
+    with pytest.raises(ConfigError, match='image_tokens'):
+        write_tiny_gemma3(str(tmp_path / 'bad'), ['x'], image_size=32, patch_size=8,
+                          image_tokens=3)
+
+
+def test_real_loading_path_keeps_vision_and_lm_head_and_adapts_the_language_model(tiny_dir):
+    import bitsandbytes as bnb
+    model = build(tiny_dir)
+    assert model.multimodal
+    quantised = [n for n, m in model.lm.model.named_modules() if isinstance(m, bnb.nn.Linear4bit)]
+    assert quantised and all('language_model' in n for n in quantised)
+    trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+    assert trainable and all('lora_' in n and 'language_model' in n for n in trainable)
+
+
+def test_prompt_is_gemma_chat_format_with_the_image_elements_and_candidates(tiny_dir):
+    model = build(tiny_dir)
+    text = model.processor.apply_chat_template(
+        model.messages(['wind field'], ['甲', '乙']), add_generation_prompt=True, tokenize=False)
+    assert text.startswith('<bos><start_of_turn>user\nYou are a weather chart expert.\n\n'
+                           '<start_of_image>Detected elements: wind field.\n'
+                           'Candidate products: 甲; 乙.\n')
+    assert text.endswith('<end_of_turn>\n<start_of_turn>model\n')
+    image = torch.rand(3, 48, 64)
+    inputs = model.encode_prompt_inputs(image, ['wind field'], ['甲'])
+    ids = inputs['input_ids'][0].tolist()
+    tokenizer = model.tokenizer
+    assert ids.count(tokenizer.convert_tokens_to_ids('<image_soft_token>')) == 4
+    assert ids.count(tokenizer.bos_token_id) == 1 and tokenizer.unk_token_id not in ids
+    assert inputs['pixel_values'].shape == (1, 3, 32, 32)
+
+
+def test_loss_is_on_the_answer_only_and_trains_lora(tiny_dir, batch):
+    model = build(tiny_dir).train()
+    captured = {}
+    forward = model.lm.forward
+
+    def spy(**kwargs):
+        captured.update(kwargs)
+        return forward(**kwargs)
+
+    model.lm.forward = spy
+    out = model(**model.data_preprocessor(batch, True), mode='loss')
+    labels, ids = captured['labels'], captured['input_ids']
+    for i, name in enumerate(batch['data_samples']['answer_name']):
+        answer = model.answer_ids(name)
+        kept = labels[i][labels[i] != -100].tolist()
+        assert kept == answer  # the answer and <end_of_turn>, nothing of the prompt
+        end = int(captured['attention_mask'][i].sum())
+        assert ids[i, end - len(answer):end].tolist() == answer
+    out['loss'].backward()
+    grads = [p.grad for n, p in model.named_parameters() if p.requires_grad]
+    assert all(g is not None for g in grads) and any(g.abs().sum() > 0 for g in grads)
+
+
+def test_cached_candidate_scores_equal_full_passes(tiny_dir):
+    model = build(tiny_dir).eval()
+    image = torch.rand(3, 48, 64)
+    names = ['地面气压场', '地面分析图', '24小时最大风速']
+    cached = model.score_candidates(image, ['pressure field'], names)['scores']
+    prompt = model.encode_prompt_inputs(image, ['pressure field'], names)
+    for k, name in enumerate(names):
+        answer = torch.tensor(model.answer_ids(name))
+        ids = torch.cat([prompt['input_ids'][0], answer])[None]
+        types = torch.cat([prompt['token_type_ids'][0], torch.zeros_like(answer)])[None]
+        with torch.no_grad():
+            logits = model.lm(input_ids=ids, attention_mask=torch.ones_like(ids),
+                              pixel_values=prompt['pixel_values'], token_type_ids=types).logits
+        p = prompt['input_ids'].shape[1]
+        log_probs = logits[0, p - 1:-1].float().log_softmax(-1)
+        full = log_probs.gather(-1, answer[:, None]).sum()
+        assert abs(float(full) - float(cached[k])) < 1e-4
+
+
+def test_predictions_temperature_and_no_candidate(tiny_dir, batch):
+    model = build(tiny_dir).eval()
+    samples = dict(batch['data_samples'])
+    samples['candidates'] = [samples['candidates'][0], []]
+    samples['candidate_names'] = [samples['candidate_names'][0], []]
+    samples['candidate_labels'] = [samples['candidate_labels'][0], []]
+    model.temperature.fill_(2.0)
+    first, empty = model(**model.data_preprocessor(dict(batch, data_samples=samples)),
+                         mode='predict')
+    assert torch.allclose(first['pred_probs'], (first['pred_scores'] / 2).softmax(-1))
+    best = int(first['pred_scores'].argmax())
+    assert first['pred_label'] == first['candidate_labels'][best]
+    assert first['tokens'] > 0 and first['latency_s'] > 0
+    assert empty['pred_label'] == -1 and empty['pred_product'] is None
+
+
+def test_checkpoint_holds_adapters_and_temperature_and_reloads_identically(tiny_dir, batch,
+                                                                           tmp_path):
+    model = build(tiny_dir, seed=0).train()
+    optim = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    for _ in range(2):
+        optim.zero_grad()
+        model(**model.data_preprocessor(batch, True), mode='loss')['loss'].backward()
+        optim.step()
+    model.temperature.fill_(0.5)
+    state = model.state_dict()
+    assert 'temperature' in state
+    assert all('lora_' in k for k in state if k not in ('temperature', 'lm._extra_state'))
+    torch.save(state, tmp_path / 'product.pth')
+
+    model.eval()
+    before = model(**model.data_preprocessor(batch), mode='predict')
+    fresh = build(tiny_dir, seed=5).eval()
+    fresh.load_state_dict(torch.load(tmp_path / 'product.pth', weights_only=False))
+    after = fresh(**fresh.data_preprocessor(batch), mode='predict')
+    for a, b in zip(before, after):
+        assert torch.allclose(a['pred_scores'], b['pred_scores'], atol=1e-5)
+        assert torch.allclose(a['pred_probs'], b['pred_probs'], atol=1e-5)

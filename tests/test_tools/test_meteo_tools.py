@@ -219,3 +219,62 @@ train_cfg = dict(max_epochs=2)
         tested = json.load(handle)['metrics']
     for key in ('top1', 'top3', 'ece', 'ece_scaled'):
         assert tested[f'product/{key}'] == metrics[f'product/{key}']
+
+
+def test_infer_runs_the_full_cascade_with_products(tmp_path):
+    import torch
+    from mmengine.config import Config
+
+    from vtt.apis import MeteoCascade
+    from vtt.datasets.synthetic import meteo_charts
+    from vtt.models.language_models.tiny_gemma3 import meteo_corpus, write_tiny_gemma3
+    from vtt.registry import MODELS
+    charts = tmp_path / 'charts'
+    meteo_charts.write_meteo_charts(str(charts), num_meteo=4, num_negative=2, size=(96, 72))
+    gate_cfg = Config.fromfile(tiny_gate_config(tmp_path))
+    gate = MODELS.build(gate_cfg.model)
+    gate.head.set_threshold(1e-6)  # every image goes on to the later stages
+    torch.save(dict(state_dict=gate.state_dict(), meta=dict(cfg=gate_cfg.pretty_text)),
+               tmp_path / 'gate.pth')
+    elements_cfg = Config.fromfile(tiny_elements_config(tmp_path))
+    elements = MODELS.build(elements_cfg.model)
+    elements.head.set_threshold(1e-4)  # every element: every product is a candidate
+    torch.save(dict(state_dict=elements.state_dict(),
+                    meta=dict(cfg=elements_cfg.pretty_text,
+                              dataset_meta=dict(classes=list(meteo_charts.ELEMENTS)))),
+               tmp_path / 'elements.pth')
+    lm_dir = write_tiny_gemma3(str(tmp_path / 'gemma3'), meteo_corpus(), image_size=32,
+                               patch_size=8, image_tokens=4)
+    products_cfg = Config.fromfile(osp.join(ROOT, 'configs', 'meteo',
+                                            'products_gemma3_tiny_demo.py'))
+    products_cfg.merge_from_dict({'model.lm.pretrained': lm_dir})
+    products = MODELS.build(products_cfg.model)
+    products.temperature.fill_(2.0)
+    work = tmp_path / 'products_work'
+    work.mkdir()
+    torch.save(dict(state_dict=products.state_dict(), meta=dict(cfg=products_cfg.pretty_text)),
+               work / 'best_product_top1_epoch_1.pth')
+    images = str(charts / 'images')
+    out = tmp_path / 'results.jsonl'
+    result = run_tool('tools/meteo/infer.py', images, '--gate', str(tmp_path / 'gate.pth'),
+                      '--elements', str(tmp_path / 'elements.pth'), '--products', str(work),
+                      '--vocab', str(charts / 'labels.yaml'), '--top-k', '3', '--out', str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open(out) as handle:
+        records = [json.loads(line) for line in handle]
+    assert len(records) == 6
+    for record in records:
+        assert record['is_meteo'] and len(record['elements']) == 9
+        assert sorted(record['candidates']) == sorted(meteo_charts.PRODUCTS)  # all match
+        assert len(record['products']) == 3 and record['product_temperature'] == 2.0
+        probs = [p['prob'] for p in record['products']]
+        assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1.0 + 1e-6
+        assert record['product'] == record['products'][0]['id']
+    # the same from Python
+    cascade = MeteoCascade(str(tmp_path / 'gate.pth'), str(tmp_path / 'elements.pth'), str(work),
+                           vocab=str(charts / 'labels.yaml'), top_k=3)
+    first = next(iter(cascade.run([records[0]['path']])))
+    assert first['products'] == records[0]['products']
+    alone = run_tool('tools/meteo/infer.py', images, '--gate', str(tmp_path / 'gate.pth'),
+                     '--products', str(work))
+    assert alone.returncode == 1 and 'needs the element stage' in alone.stderr

@@ -1,26 +1,33 @@
 """Run the meteo cascade on images: one JSON line per image.
 
     python tools/meteo/infer.py IMAGE_OR_DIR [IMAGE_OR_DIR ...] --gate CKPT [--elements CKPT]
-        [--gate-config CONFIG] [--elements-config CONFIG] [--out results.jsonl]
-        [--batch-size 16]
+        [--products CKPT_OR_DIR [--vocab labels.yaml] [--top-k 5]]
+        [--gate-config CONFIG] [--elements-config CONFIG] [--products-config CONFIG]
+        [--out results.jsonl] [--batch-size 16]
 
 Stage 1 (the gate) decides whether each image is a weather chart, with the threshold that was
 calibrated on validation and saved in the checkpoint. Stage 2 (``--elements``, the CNN-RNN
 element recogniser) then names the elements of every chart the gate passed: the decision of
 the checkpoint's decoding (beam search by default, or the parallel head at its per-label
 thresholds), each with the parallel head's probability (``score``) and its share of the beam
-pool (``beam``):
+pool (``beam``). Stage 3 (``--products``, the Gemma 3 product classifier; a checkpoint or its
+work directory) ranks the products whose required elements were mostly detected, with a
+probability each at the temperature fitted on validation:
 
     {"path": "a.png", "is_meteo": true, "gate_score": 0.97, "gate_threshold": 0.51,
      "elements": [{"id": "pressure", "score": 0.99, "beam": 1.0}, ...],
-     "element_decoding": "beam"}
+     "element_decoding": "beam", "candidates": ["surface_pressure", "surface_analysis"],
+     "products": [{"id": "surface_pressure", "name": "...", "prob": 0.93,
+                   "log_likelihood": -0.41}, ...],
+     "product": "surface_pressure", "product_temperature": 0.36}
 
 Images the gate rejects get no ``elements``. Folders are searched recursively for image files.
 An image that cannot be read gets ``{"path": ..., "error": "..."}`` and the run goes on. Each
 model's config is read from its checkpoint (mmengine stores it there) unless given; of its
 test pipeline only the deterministic resizing is applied (the augmentations are for training
 and evaluation). A progress bar runs on stderr and a summary table ends the run; the JSON lines
-go to stdout or, written atomically, to ``--out``.
+go to stdout or, written atomically, to ``--out``. The same from Python:
+:class:`vtt.apis.MeteoCascade`.
 """
 import argparse
 import json
@@ -34,10 +41,9 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 import vtt  # noqa: E402,F401  (first: quiets third-party import noise)
 
 # isort: split
-import torch  # noqa: E402
 
+from vtt.apis.meteo_cascade import MeteoCascade  # noqa: E402
 from vtt.utils.cli import user_errors  # noqa: E402
-from vtt.utils.errors import ConfigError  # noqa: E402
 
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.gif', '.bmp', '.tif', '.tiff', '.webp')
 
@@ -50,6 +56,12 @@ def parse_args(argv=None):
     parser.add_argument('--elements', help='element recogniser checkpoint (stage 2)')
     parser.add_argument('--elements-config',
                         help='elements config (default: the one in the checkpoint)')
+    parser.add_argument('--products', help='product classifier checkpoint or work directory '
+                        '(stage 3; needs --elements)')
+    parser.add_argument('--products-config',
+                        help='products config (default: the one in the checkpoint)')
+    parser.add_argument('--vocab', help="labels.yaml of the products (default: the checkpoint's)")
+    parser.add_argument('--top-k', type=int, default=5, help='products reported per chart')
     parser.add_argument('--out', help='write the JSON lines here instead of stdout')
     parser.add_argument('--batch-size', type=int, default=16)
     return parser.parse_args(argv)
@@ -69,101 +81,6 @@ def find_images(inputs):
     return paths
 
 
-def load_stage(checkpoint, config=None, option='--gate-config'):
-    """The model of a stage checkpoint and the deterministic transforms of its test pipeline."""
-    from mmengine.config import Config
-
-    from vtt.apis import init_model
-    from vtt.registry import TRANSFORMS
-    from vtt.utils.compat import safe_torch_load
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint file not found: {checkpoint}')
-    if config is not None:
-        cfg = Config.fromfile(config)
-    else:
-        text = (safe_torch_load(checkpoint).get('meta') or {}).get('cfg')
-        if not text:
-            raise ConfigError(f'{checkpoint} carries no config; pass it with {option}')
-        cfg = Config.fromstring(text, '.py')
-    model = init_model(cfg, checkpoint)
-    pipeline = cfg.test_dataloader.dataset.get('pipeline', [])
-    resize = [TRANSFORMS.build(t) for t in pipeline if t.get('type') == 'TorchVisionTransform']
-    return model, resize
-
-
-def element_names(model):
-    """The element ids of an elements model, in its label order (from the checkpoint's
-    dataset meta; indices as strings when the checkpoint has none)."""
-    classes = (getattr(model, 'dataset_meta', None) or {}).get('classes')
-    return list(classes) if classes else [str(i) for i in range(model.head.num_labels)]
-
-
-@torch.no_grad()
-def predict(model, tensors):
-    data = model.data_preprocessor(dict(inputs=torch.stack(tensors)), False)
-    return model.predict(data['inputs'])
-
-
-@torch.no_grad()
-def run_cascade(gate, elements, paths, batch_size, emit, progress, task):
-    """Read every image once, resize it for each stage, run the gate on batches and the
-    elements model on the charts among them; ``emit`` one record per image, in input order."""
-    from PIL import Image
-
-    from vtt.datasets.meteo_charts import image_to_tensor, run_pipeline
-    (gate_model, gate_resize) = gate
-    threshold = float(gate_model.head.threshold)
-    names = element_names(elements[0]) if elements else None
-    decoding = elements[0].head.decode if elements else None
-    counts = dict(images=len(paths), charts=0, other=0, unreadable=0)
-    batch = []  # (index into records, gate tensor, elements tensor or None)
-    records = []
-
-    def flush():
-        # the batch's images through the stages, then every pending record (errors included)
-        charts = []
-        gate_out = predict(gate_model, [b[1] for b in batch]) if batch else []
-        for (index, _, element_tensor), out in zip(batch, gate_out):
-            score, is_meteo = float(out['pred_score']), bool(out['pred_label'])
-            counts['charts' if is_meteo else 'other'] += 1
-            records[index].update(is_meteo=is_meteo, gate_score=round(score, 6),
-                                  gate_threshold=round(threshold, 6))
-            if is_meteo and elements:
-                charts.append((index, element_tensor))
-        if charts:
-            for (index, _), out in zip(charts, predict(elements[0], [c[1] for c in charts])):
-                chosen = out['pred_label'].bool().tolist()
-                found = [dict(id=names[j], score=round(float(out['pred_score'][j]), 6),
-                              beam=round(float(out['beam_score'][j]), 6))
-                         for j in range(len(names)) if chosen[j]]
-                records[index].update(
-                    elements=sorted(found, key=lambda e: -e['score']),
-                    element_decoding=decoding)
-        for record in records:
-            emit(record)
-        progress.advance(task, len(records))
-        batch.clear()
-        records.clear()
-
-    for path in paths:
-        records.append(dict(path=path))
-        try:
-            with Image.open(path) as image:
-                image = image.convert('RGB')
-            gate_tensor = image_to_tensor(run_pipeline(gate_resize, dict(img=image))['img'])
-            element_tensor = image_to_tensor(
-                run_pipeline(elements[1], dict(img=image))['img']) if elements else None
-        except Exception as error:  # any decoding failure: report the file and go on
-            counts['unreadable'] += 1
-            records[-1]['error'] = f'{type(error).__name__}: {error}'
-            continue
-        batch.append((len(records) - 1, gate_tensor, element_tensor))
-        if len(batch) == batch_size:
-            flush()
-    flush()
-    return counts
-
-
 def main(argv=None):
     args = parse_args(argv)
     with user_errors():
@@ -176,20 +93,19 @@ def main(argv=None):
         if not paths:
             raise FileNotFoundError(f'no image files ({", ".join(IMAGE_EXTENSIONS)}) in '
                                     f'{args.inputs}')
-        gate = load_stage(args.gate, args.gate_config)
-        elements = (load_stage(args.elements, args.elements_config, '--elements-config')
-                    if args.elements else None)
-        if elements and not hasattr(elements[0].head, 'beam_search'):
-            raise ConfigError(f'{args.elements} is not an element recogniser (its head is '
-                              f'{type(elements[0].head).__name__}, not CNNRNNLabelHead)')
-        lines = []
+        cascade = MeteoCascade(args.gate, args.elements, args.products, args.gate_config,
+                               args.elements_config, args.products_config, args.vocab,
+                               args.top_k)
+        stages = ['gate'] + ['elements'] * bool(args.elements) + ['products'] * bool(
+            args.products)
+        lines, counts = [], {}
         start = time.perf_counter()
         console = Console(stderr=True)
         with Progress(console=console, transient=True) as progress:
-            task = progress.add_task('gate + elements' if elements else 'gate', total=len(paths))
-            counts = run_cascade(gate, elements, paths, args.batch_size,
-                              lambda record: lines.append(json.dumps(record, ensure_ascii=False)),
-                              progress, task)
+            task = progress.add_task(' + '.join(stages), total=len(paths))
+            for record in cascade.run(paths, args.batch_size, counts=counts,
+                                      on_batch=lambda n: progress.advance(task, n)):
+                lines.append(json.dumps(record, ensure_ascii=False))
         if args.out:
             with atomic_open(args.out, 'w', encoding='utf-8') as handle:
                 handle.write('\n'.join(lines) + '\n')

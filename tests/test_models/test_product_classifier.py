@@ -29,13 +29,13 @@ def batch(tmp_path_factory):
     return product_collate([dataset[i] for i in (0, 4)])
 
 
-def build(tiny_dir, seed=0, **lm):
+def build(tiny_dir, seed=0, model=None, **lm):
     torch.manual_seed(seed)
     cfg = dict(type='HFCausalLM', pretrained=tiny_dir, model_class='Gemma3ForConditionalGeneration',
                quantization='nf4', skip_modules=['model.vision_tower', 'lm_head'],
                lora=dict(r=4, alpha=8, dropout=0.0, target_modules=LORA_TARGET))
     cfg.update(lm)
-    return MODELS.build(dict(type='ChartProductClassifier', lm=cfg))
+    return MODELS.build(dict(type='ChartProductClassifier', lm=cfg, **(model or {})))
 
 
 def test_writer_refuses_to_overwrite_and_checks_shapes(tiny_dir, tmp_path):
@@ -153,3 +153,36 @@ def test_checkpoint_holds_adapters_and_temperature_and_reloads_identically(tiny_
     for a, b in zip(before, after):
         assert torch.allclose(a['pred_scores'], b['pred_scores'], atol=1e-5)
         assert torch.allclose(a['pred_probs'], b['pred_probs'], atol=1e-5)
+
+
+def test_the_image_reaches_the_language_model(tiny_dir):
+    # transformers starts the projector at zero; the writer must not leave it there
+    model = build(tiny_dir).eval()
+    names = ['地面气压场', '地面分析图']
+    a = model.score_candidates(torch.zeros(3, 48, 64), ['wind field'], names)['scores']
+    b = model.score_candidates(torch.ones(3, 48, 64), ['wind field'], names)['scores']
+    assert (a - b).abs().max() > 1e-3
+
+
+def test_trie_generation_picks_a_candidate_and_with_full_beams_the_best(tiny_dir, batch):
+    model = build(tiny_dir).eval()
+    names = ['地面气压场', '地面分析图', '24小时最大风速', '24小时降水量', '2米气温']
+    rows = [model.answer_ids(n) for n in names]
+    for seed in range(3):
+        torch.manual_seed(seed)
+        prompt = model.encode_prompt_inputs(torch.rand(3, 48, 64), ['pressure field'], names)
+        ids = prompt.pop('input_ids')
+        exact = model.lm.candidate_log_likelihoods(model.lm.encode_prompt(ids, **prompt), rows)
+        assert model.lm.generate_constrained(ids, rows, num_beams=len(rows),
+                                             **prompt) == int(exact.argmax())
+        assert 0 <= model.lm.generate_constrained(ids, rows, **prompt) < len(rows)
+    with pytest.raises(ValueError, match='stop token'):
+        model.lm.generate_constrained(ids, [rows[0][:-1], rows[1]], **prompt)
+    trie = build(tiny_dir, model=dict(decode='trie', trie_beams=20)).eval()
+    scored = model(**model.data_preprocessor(batch), mode='predict')
+    generated = trie(**trie.data_preprocessor(batch), mode='predict')
+    for s, g in zip(scored, generated):
+        assert g['pred_label'] == s['pred_label']
+        k = int(g['pred_scores'].argmax())
+        assert torch.isclose(g['pred_scores'][k], s['pred_scores'][k], atol=1e-4)
+        assert torch.isinf(g['pred_scores']).sum() == len(g['pred_scores']) - 1

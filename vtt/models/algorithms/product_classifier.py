@@ -48,6 +48,15 @@ class ChartProductClassifier(BaseAlgorithm):
             (scoring). Defaults to Gemma's ``'<end_of_turn>'``.
         max_candidates_per_pass (int, optional): Candidates scored per forward pass (bounds
             memory for long candidate lists). Defaults to all at once.
+        decode (str): ``'score'`` (default): every candidate's log-likelihood, so an exact
+            ranking and a probability each. ``'trie'``: the candidate the model generates
+            when decoding may only follow the candidates' token trie
+            (:meth:`HFCausalLM.generate_constrained`, ``trie_beams`` wide), for candidate sets
+            too large to score; only the chosen candidate then has a score (its exact
+            log-likelihood) and probability 1, so top-k beyond 1 and calibration are not
+            meaningful in this mode.
+        trie_beams (int): Beam width of ``'trie'`` decoding; at least the number of candidates
+            makes it exact. Defaults to 1 (greedy).
         data_preprocessor (dict, optional): Defaults to ``BaseDataPreprocessor``.
 
     Batches come from :class:`~vtt.datasets.MeteoProductDataset` with ``product_collate``:
@@ -65,13 +74,17 @@ class ChartProductClassifier(BaseAlgorithm):
 
     def __init__(self, lm: dict, system_prompt: str = DEFAULT_SYSTEM_PROMPT,
                  instruction: str = DEFAULT_INSTRUCTION, end_of_answer: str = '<end_of_turn>',
-                 max_candidates_per_pass: Optional[int] = None,
-                 data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None):
+                 max_candidates_per_pass: Optional[int] = None, decode: str = 'score',
+                 trie_beams: int = 1, data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.lm = MODELS.build(lm)
         self.system_prompt, self.instruction = system_prompt, instruction
         self.end_of_answer = end_of_answer
         self.max_candidates_per_pass = max_candidates_per_pass
+        if decode not in ('score', 'trie'):
+            raise ConfigError(f"decode must be 'score' or 'trie', got {decode!r}")
+        self.decode, self.trie_beams = decode, trie_beams
         self.multimodal = getattr(self.lm.config, 'vision_config', None) is not None
         self.register_buffer('temperature', torch.ones(()))
         self._processor = None
@@ -188,6 +201,21 @@ class ChartProductClassifier(BaseAlgorithm):
         return dict(scores=scores.float().cpu(),
                     tokens=int(ids.shape[1]) + sum(len(r) for r in rows))
 
+    @torch.no_grad()
+    def generate_candidate(self, image: Optional[torch.Tensor], element_names: Sequence[str],
+                           candidate_names: Sequence[str]) -> dict:
+        """Trie-constrained generation: ``{'scores': float32 [K] (-inf except the generated
+        candidate's exact log-likelihood), 'tokens': int}``."""
+        prompt = self.encode_prompt_inputs(image, element_names, candidate_names)
+        ids = prompt.pop('input_ids').to(self.lm._device())
+        extra = {k: v.to(self.lm._device()) for k, v in prompt.items()}
+        rows = [self.answer_ids(name) for name in candidate_names]
+        index = self.lm.generate_constrained(ids, rows, num_beams=self.trie_beams, **extra)
+        state = self.lm.encode_prompt(ids, **extra)
+        scores = torch.full((len(rows), ), float('-inf'))
+        scores[index] = self.lm.candidate_log_likelihoods(state, [rows[index]])[0].float().cpu()
+        return dict(scores=scores, tokens=int(ids.shape[1]) + len(rows[index]))
+
     def predict(self, inputs: torch.Tensor, data_samples: dict) -> List[dict]:
         out = []
         temperature = float(self.temperature)
@@ -200,8 +228,10 @@ class ChartProductClassifier(BaseAlgorithm):
                           gt_label=int(data_samples['label'][i]),
                           index=int(data_samples['index'][i]) if 'index' in data_samples else i)
             if candidates:
-                scored = self.score_candidates(inputs[i], data_samples['element_names'][i],
-                                               data_samples['candidate_names'][i])
+                rank = self.score_candidates if self.decode == 'score' else \
+                    self.generate_candidate
+                scored = rank(inputs[i], data_samples['element_names'][i],
+                              data_samples['candidate_names'][i])
                 scores = scored['scores']
                 best = int(scores.argmax())
                 record.update(pred_scores=scores, pred_probs=(scores / temperature).softmax(-1),

@@ -495,6 +495,64 @@ class HFCausalLM(BaseModule):
         picked = log_probs.gather(-1, tokens[:, 1:, None]).squeeze(-1)
         return total + (picked * mask[:, 1:]).sum(1)
 
+    @torch.no_grad()
+    def generate_constrained(self, prompt_ids, candidates: Sequence[Sequence[int]],
+                             num_beams: int = 1, **model_inputs) -> int:
+        """The candidate the model GENERATES when decoding may only follow the candidates'
+        token trie (for candidate sets too large to score one by one).
+
+        ``transformers``' ``generate`` with ``prefix_allowed_tokens_fn``: after the prompt,
+        only tokens that extend some candidate's prefix are allowed, so the output is always a
+        whole candidate. Greedy (``num_beams=1``) commits to the best first token; with
+        ``num_beams`` at least the number of candidates every candidate stays in the beam and
+        the result is the exact best summed log-likelihood (beam scores are not length
+        normalised here). Every candidate must end with the same stop token (e.g.
+        ``<end_of_turn>``), which no candidate may contain earlier.
+
+        Args:
+            prompt_ids: ``[P]`` or ``[1, P]`` prompt token ids.
+            candidates: K token-id sequences, each ending with the stop token.
+            num_beams (int): Beam width. Defaults to 1 (greedy).
+            **model_inputs: More inputs of the prompt (``pixel_values`` ...).
+
+        Returns:
+            int: The index of the generated candidate.
+        """
+        rows = [tuple(int(t) for t in c) for c in candidates]
+        if not rows or any(not r for r in rows):
+            raise ValueError('generate_constrained needs non-empty candidates')
+        stops = {r[-1] for r in rows}
+        if len(stops) != 1 or any(stops & set(r[:-1]) for r in rows):
+            raise ValueError('every candidate must end with the same stop token and contain it '
+                             'nowhere else')
+        if len(set(rows)) != len(rows):
+            raise ValueError('two candidates have the same tokens')
+        trie = {}
+        for row in rows:
+            for depth in range(len(row)):
+                trie.setdefault(row[:depth], set()).add(row[depth])
+        ids = torch.as_tensor(prompt_ids, dtype=torch.long, device=self._device()).reshape(1, -1)
+        start = ids.shape[1]
+
+        def allowed(batch_id, input_ids):
+            # the trie's continuations of what was generated so far (a finished candidate
+            # has none: then only the stop token, which ends that beam)
+            return sorted(trie.get(tuple(input_ids[start:].tolist()), stops))
+
+        beams = dict(num_beams=num_beams, length_penalty=0.0) if num_beams > 1 else {}
+        with _eval_mode(self):
+            out = self.model.generate(
+                input_ids=ids, attention_mask=torch.ones_like(ids),
+                max_new_tokens=max(map(len, rows)), prefix_allowed_tokens_fn=allowed,
+                do_sample=False, eos_token_id=next(iter(stops)),
+                pad_token_id=self.config.get_text_config().pad_token_id or 0, **beams,
+                **model_inputs)
+        generated = tuple(out[0, start:].tolist())
+        for index, row in enumerate(rows):
+            if generated[:len(row)] == row:
+                return index
+        raise RuntimeError(f'constrained generation produced {generated}, not a candidate')
+
     def score_texts(self, prompt: str, candidates: Sequence[str],
                     batch_size: Optional[int] = None) -> torch.Tensor:
         """:meth:`candidate_log_likelihoods` of strings: the prompt is tokenised with the

@@ -140,6 +140,11 @@ def write_tiny_gemma3(path: str, corpus: Iterable[str], vocab_size: int = 1024,
                           image_token_index=ids('<image_soft_token>'))
     torch.manual_seed(seed)
     model = Gemma3ForConditionalGeneration(config)
+    # transformers initialises the image projection to ZERO (a trained model brings its own):
+    # random weights would then ignore the image entirely. Give it a random projection.
+    projector = model.model.multi_modal_projector.mm_input_projection_weight
+    with torch.no_grad():
+        projector.normal_(0.0, hidden_size**-0.5)
     parent = os.path.dirname(os.path.abspath(path))
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=f'.{os.path.basename(path)}.', dir=parent)
@@ -176,7 +181,7 @@ def tiny_gemma3_meteo_dir() -> str:
     cache (``$VTT_CACHE_DIR``) with :func:`write_tiny_gemma3` (seed 0, 64 px images, 16 image
     tokens, a 1,024-token tokenizer trained on :func:`meteo_corpus`); deterministic."""
     from vtt.utils.assets import build_cached, cache_dir
-    target = cache_dir('tiny_gemma3_meteo_v1')
+    target = cache_dir('tiny_gemma3_meteo_v2')
     build_cached(target, lambda out: write_tiny_gemma3(str(out), meteo_corpus()),
                  'the tiny random Gemma 3 of the product demo')
     return str(target)

@@ -186,3 +186,87 @@ def test_trie_generation_picks_a_candidate_and_with_full_beams_the_best(tiny_dir
         k = int(g['pred_scores'].argmax())
         assert torch.isclose(g['pred_scores'][k], s['pred_scores'][k], atol=1e-4)
         assert torch.isinf(g['pred_scores']).sum() == len(g['pred_scores']) - 1
+
+
+# --- a text-only LM with LLaVA-style visual tokens (the Gemma 3 270M path) ----------------------
+
+
+@pytest.fixture(scope='module')
+def tiny_text_dir(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp('tiny_text') / 'gemma3')
+    return write_tiny_gemma3(path, meteo_corpus(), text_only=True)
+
+
+def build_visual(tiny_text_dir, seed=0):
+    torch.manual_seed(seed)
+    return MODELS.build(dict(
+        type='ChartProductClassifier',
+        lm=dict(type='HFCausalLM', pretrained=tiny_text_dir, quantization='nf4',
+                lora=dict(r=4, alpha=8, dropout=0.0)),
+        # a tiny random timm ResNet (a random MobileNetV2 in eval mode outputs almost zeros)
+        visual=dict(encoder=dict(type='TimmEncoder', model_name='test_resnet',
+                                 out_type='feature_map'), tokens=4)))
+
+
+def test_visual_tokens_are_spliced_where_the_image_is(tiny_text_dir):
+    model = build_visual(tiny_text_dir).eval()
+    image = torch.rand(3, 48, 64)
+    prompt = model.encode_prompt_inputs(image, ['wind field'], ['甲', '乙'])
+    ids, embeds = prompt['input_ids'][0], prompt['inputs_embeds'][0]
+    pad = model.tokenizer.pad_token_id
+    slots = (ids == pad).nonzero().flatten()
+    assert len(slots) == 4 and (slots.diff() == 1).all()  # one block of 4 placeholders
+    visual = model.visual_tokens(image[None])[0]
+    assert torch.allclose(embeds[slots], visual, atol=1e-6)
+    text = model.lm.model.get_input_embeddings()(ids[None])[0]
+    others = torch.ones(len(ids), dtype=torch.bool)
+    others[slots] = False
+    assert torch.allclose(embeds[others], text[others])
+    a = model.score_candidates(image, ['wind field'], ['甲', '乙'])['scores']
+    b = model.score_candidates(torch.rand(3, 48, 64), ['wind field'], ['甲', '乙'])['scores']
+    assert (a - b).abs().max() > 1e-4  # the image reaches the LM
+
+
+def test_visual_path_trains_the_projector_scores_exactly_and_reloads(tiny_text_dir, batch,
+                                                                     tmp_path):
+    model = build_visual(tiny_text_dir).train()
+    out = model(**model.data_preprocessor(batch, True), mode='loss')
+    out['loss'].backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0
+               for p in model.visual_projector.parameters())
+    assert all(not p.requires_grad for p in model.visual_encoder.parameters())
+    model.eval()
+    image, names = torch.rand(3, 48, 64), ['地面气压场', '地面分析图', '2米气温']
+    cached = model.score_candidates(image, ['pressure field'], names)['scores']
+    prompt = model.encode_prompt_inputs(image, ['pressure field'], names)
+    embed = model.lm.model.get_input_embeddings()
+    for k, name in enumerate(names):
+        answer = torch.tensor(model.answer_ids(name))
+        embeds = torch.cat([prompt['inputs_embeds'], embed(answer[None])], dim=1)
+        with torch.no_grad():
+            logits = model.lm(inputs_embeds=embeds).logits[0]
+        p = prompt['inputs_embeds'].shape[1]
+        full = logits[p - 1:-1].float().log_softmax(-1).gather(-1, answer[:, None]).sum()
+        assert abs(float(full) - float(cached[k])) < 1e-4
+    trie = model.generate_candidate(image, ['pressure field'], names)['scores']
+    assert torch.isfinite(trie).sum() == 1
+    state = model.state_dict()
+    assert any(k.startswith('visual_projector.') for k in state)
+    lm_keys = [k for k in state if k.startswith('lm.') and k != 'lm._extra_state']
+    assert lm_keys and all('lora_' in k for k in lm_keys)  # no base weight of the LM
+    torch.save(state, tmp_path / 'visual.pth')
+    fresh = build_visual(tiny_text_dir, seed=3).eval()
+    fresh.load_state_dict(torch.load(tmp_path / 'visual.pth', weights_only=False))
+    assert torch.allclose(fresh.score_candidates(image, ['pressure field'], names)['scores'],
+                          cached, atol=1e-5)
+
+
+def test_visual_needs_a_text_only_lm_and_a_square_grid(tiny_dir, tiny_text_dir):
+    encoder = dict(type='MobileNetV2Encoder', pretrained=None, width_mult=0.25,
+                   out_type='feature_map', image_size=64)
+    with pytest.raises(ConfigError, match='text-only'):
+        build(tiny_dir, model=dict(visual=dict(encoder=encoder)))
+    with pytest.raises(ConfigError, match='square'):
+        MODELS.build(dict(type='ChartProductClassifier',
+                          lm=dict(type='HFCausalLM', pretrained=tiny_text_dir),
+                          visual=dict(encoder=encoder, tokens=3)))

@@ -11,6 +11,10 @@ among candidate products, from the image and the detected elements.
                "<name><end_of_turn>" -> summed log-likelihoods [K] -> softmax(scores / T)
                -> exact ranking and a probability per candidate
 
+A text-only LM (Gemma 3 270M) can see the image too, LLaVA-style: a frozen image encoder's
+feature map is pooled into a few tokens, a trained MLP projects them into the LM's embedding
+space, and they are spliced into the prompt where the image would be (``visual=dict(...)``).
+
 Scoring ends every candidate with ``<end_of_turn>`` so that a name that is a prefix of another
 (``Surface pressure`` / ``Surface pressure and wind``) is not favoured: the answer must stop.
 ``T`` (the ``temperature`` buffer, 1 until fitted) is set by :class:`TemperatureScalingHook`
@@ -27,6 +31,10 @@ from vtt.utils.errors import ConfigError
 from .base import BaseAlgorithm
 
 __all__ = ['ChartProductClassifier', 'DEFAULT_SYSTEM_PROMPT', 'DEFAULT_INSTRUCTION']
+
+#: Where the visual tokens of a text-only LM go in the rendered prompt (split out before
+#: tokenising, so it never reaches the tokenizer).
+IMAGE_MARKER = '\x00image\x00'
 
 DEFAULT_SYSTEM_PROMPT = 'You are a weather chart expert.'
 DEFAULT_INSTRUCTION = ('Choose the product that best matches the chart. Answer with the '
@@ -57,6 +65,12 @@ class ChartProductClassifier(BaseAlgorithm):
             meaningful in this mode.
         trie_beams (int): Beam width of ``'trie'`` decoding; at least the number of candidates
             makes it exact. Defaults to 1 (greedy).
+        visual (dict, optional): For a TEXT-ONLY LM: ``encoder`` (an image encoder config with
+            ``out_type='feature_map'``, e.g. the ImageNet ``MobileNetV2Encoder``; frozen),
+            ``tokens`` (a square number of visual tokens, the feature map average-pooled to a
+            ``sqrt x sqrt`` grid; default 4) and ``hidden`` (the projector's hidden width;
+            default the LM's). The projector (Linear -> GELU -> Linear into the LM's embedding
+            width) trains with the adapters and is saved with them.
         data_preprocessor (dict, optional): Defaults to ``BaseDataPreprocessor``.
 
     Batches come from :class:`~vtt.datasets.MeteoProductDataset` with ``product_collate``:
@@ -75,8 +89,8 @@ class ChartProductClassifier(BaseAlgorithm):
     def __init__(self, lm: dict, system_prompt: str = DEFAULT_SYSTEM_PROMPT,
                  instruction: str = DEFAULT_INSTRUCTION, end_of_answer: str = '<end_of_turn>',
                  max_candidates_per_pass: Optional[int] = None, decode: str = 'score',
-                 trie_beams: int = 1, data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
+                 trie_beams: int = 1, visual: Optional[dict] = None, autocast_bf16: bool = True,
+                 data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.lm = MODELS.build(lm)
         self.system_prompt, self.instruction = system_prompt, instruction
@@ -85,15 +99,48 @@ class ChartProductClassifier(BaseAlgorithm):
         if decode not in ('score', 'trie'):
             raise ConfigError(f"decode must be 'score' or 'trie', got {decode!r}")
         self.decode, self.trie_beams = decode, trie_beams
+        self.autocast_bf16 = autocast_bf16
         self.multimodal = getattr(self.lm.config, 'vision_config', None) is not None
         self.register_buffer('temperature', torch.ones(()))
         self._processor = None
+        self.visual_encoder = self.visual_projector = None
+        if visual is not None:
+            self._build_visual(dict(visual))
+
+    def _build_visual(self, visual: dict) -> None:
+        if self.multimodal:
+            raise ConfigError('visual=... is for text-only LMs; this LM has its own vision '
+                              'tower (leave visual=None)')
+        if 'encoder' not in visual:
+            raise ConfigError("visual needs an 'encoder', e.g. dict(type='MobileNetV2Encoder', "
+                              "pretrained='imagenet', out_type='feature_map')")
+        tokens = int(visual.get('tokens', 4))
+        grid = int(round(tokens**0.5))
+        if grid * grid != tokens:
+            raise ConfigError(f'visual.tokens must be a square number (a pooled grid), got '
+                              f'{tokens}')
+        self.visual_encoder = MODELS.build(visual['encoder'])
+        if getattr(self.visual_encoder, 'out_type', 'feature_map') != 'feature_map':
+            raise ConfigError("visual.encoder must return a feature map (out_type='feature_map')")
+        self.visual_encoder.requires_grad_(False).eval()  # frozen, whatever its own default
+        width = self.lm.config.get_text_config().hidden_size
+        hidden = int(visual.get('hidden') or width)
+        self.visual_grid = grid
+        self.visual_projector = torch.nn.Sequential(
+            torch.nn.Linear(self.visual_encoder.output_dim, hidden), torch.nn.GELU(),
+            torch.nn.Linear(hidden, width))
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.visual_encoder is not None:
+            self.visual_encoder.eval()  # frozen: BatchNorm keeps its statistics
+        return self
 
     def init_weights(self) -> None:
         # Everything trainable lives in the pretrained LM (adapters initialised by peft);
         # mmengine's default bookkeeping would also take the mean of the 4-bit (uint8) weights.
         self.lm.init_weights()
-        self._is_init = True
+        self._is_init = True  # (the projector keeps PyTorch's default Linear initialisation)
 
     # ------------------------------------------------------------------ text
     @property
@@ -127,13 +174,17 @@ class ChartProductClassifier(BaseAlgorithm):
         content = [dict(type='text', text=self.user_text(element_names, candidate_names))]
         if self.multimodal:
             content.insert(0, dict(type='image'))
+        elif self.visual_encoder is not None:
+            content.insert(0, dict(type='text', text=IMAGE_MARKER))
         return [dict(role='system', content=[dict(type='text', text=self.system_prompt)]),
                 dict(role='user', content=content)]
 
     def encode_prompt_inputs(self, image: Optional[torch.Tensor], element_names,
                              candidate_names) -> dict:
-        """``input_ids [1, P]`` (+ ``pixel_values``, ``token_type_ids`` for a multimodal LM)
-        of one example's prompt, ending where the answer starts."""
+        """The LM inputs of one example's prompt, ending where the answer starts: ``input_ids
+        [1, P]``, plus ``pixel_values`` and ``token_type_ids`` for a multimodal LM, or
+        ``inputs_embeds [1, P, H]`` with the projected visual tokens spliced in (``visual``;
+        their ``input_ids`` are pad placeholders)."""
         text = self.processor.apply_chat_template(self.messages(element_names, candidate_names),
                                                   add_generation_prompt=True, tokenize=False)
         if self.multimodal:
@@ -141,8 +192,30 @@ class ChartProductClassifier(BaseAlgorithm):
             enc = self.processor(images=[image.float().cpu()], text=[text], do_rescale=False,
                                  add_special_tokens=False, return_tensors='pt')
             return {k: v for k, v in enc.items() if k != 'attention_mask'}
-        return dict(input_ids=self.tokenizer(text, add_special_tokens=False,
-                                             return_tensors='pt').input_ids)
+        if self.visual_encoder is None:
+            return dict(input_ids=self.tokenizer(text, add_special_tokens=False,
+                                                 return_tensors='pt').input_ids)
+        before, after = text.split(IMAGE_MARKER)
+        tokenizer = self.tokenizer
+        pieces = [torch.tensor(tokenizer(part, add_special_tokens=False).input_ids,
+                               dtype=torch.long) for part in (before, after)]
+        count = self.visual_grid**2
+        ids = torch.cat([pieces[0], torch.full((count, ), tokenizer.pad_token_id or 0),
+                         pieces[1]])[None].to(self.lm._device())
+        embeds = self.lm.model.get_input_embeddings()(ids)
+        visual = self.visual_tokens(image[None].to(self.lm._device()))  # [1, n, H]
+        start = pieces[0].numel()
+        embeds = torch.cat([embeds[:, :start], visual.to(embeds.dtype),
+                            embeds[:, start + count:]], dim=1)
+        return dict(input_ids=ids, inputs_embeds=embeds)
+
+    def visual_tokens(self, images: torch.Tensor) -> torch.Tensor:
+        """``images [N, 3, H, W]`` in [0, 1] -> ``[N, tokens, H_lm]`` projected visual
+        tokens (frozen encoder, average-pooled grid, trained projector)."""
+        with torch.no_grad():
+            feats = self.visual_encoder(images)  # [N, C, h, w]
+        grid = torch.nn.functional.adaptive_avg_pool2d(feats, self.visual_grid)
+        return self.visual_projector(grid.flatten(2).transpose(1, 2))
 
     def answer_ids(self, name: str) -> List[int]:
         ids = self.tokenizer(name + self.end_of_answer, add_special_tokens=False).input_ids
@@ -159,7 +232,7 @@ class ChartProductClassifier(BaseAlgorithm):
             prompt = self.encode_prompt_inputs(inputs[i], data_samples['element_names'][i],
                                                data_samples['candidate_names'][i])
             answer = torch.tensor(self.answer_ids(data_samples['answer_name'][i]))
-            ids = prompt['input_ids'][0]
+            ids = prompt['input_ids'][0].cpu()
             rows.append(torch.cat([ids, answer]))
             labels.append(torch.cat([torch.full_like(ids, -100), answer]))
             extras.append(prompt)
@@ -180,21 +253,41 @@ class ChartProductClassifier(BaseAlgorithm):
                                         (0, longest - e['token_type_ids'].shape[1]))
                 for e in extras])
         batch = {k: v.to(device) for k, v in batch.items()}
-        out = self.lm(**batch)
+        if self.visual_encoder is not None:
+            # the prompt's embeddings (visual tokens spliced in), then the embeddings of the
+            # answer and the padding that follow it in input_ids
+            embed = self.lm.model.get_input_embeddings()
+            batch['inputs_embeds'] = torch.stack([
+                torch.cat([e['inputs_embeds'][0],
+                           embed(batch['input_ids'][i, e['inputs_embeds'].shape[1]:])])
+                for i, e in enumerate(extras)])
+            del batch['input_ids']
+        with self._autocast(device):
+            out = self.lm(**batch)
         answer = batch['labels'][:, 1:] != -100
         hit = (out.logits[:, :-1].argmax(-1) == batch['labels'][:, 1:]) & answer
         return dict(loss=out.loss, answer_token_acc=hit.sum().float() / answer.sum().clamp(min=1))
 
+    def _autocast(self, device: torch.device):
+        """bf16 autocast on GPUs that support it; a no-op elsewhere (the 4-bit matmuls already
+        compute in ``compute_dtype``)."""
+        enabled = (self.autocast_bf16 and device.type == 'cuda'
+                   and torch.cuda.is_bf16_supported())
+        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)
+
     # ------------------------------------------------------------------ inference
+    def _prompt_for_lm(self, image, element_names, candidate_names):
+        prompt = self.encode_prompt_inputs(image, element_names, candidate_names)
+        ids = prompt.pop('input_ids').to(self.lm._device())
+        return ids, {k: v.to(self.lm._device()) for k, v in prompt.items()}
+
     @torch.no_grad()
     def score_candidates(self, image: Optional[torch.Tensor], element_names: Sequence[str],
                          candidate_names: Sequence[str]) -> dict:
         """Summed log-likelihood of every candidate name (prompt encoded once, its cache
         shared); ``{'scores': float32 [K], 'tokens': int}``."""
-        prompt = self.encode_prompt_inputs(image, element_names, candidate_names)
-        ids = prompt.pop('input_ids').to(self.lm._device())
-        extra = {k: v.to(self.lm._device()) for k, v in prompt.items()}
-        state = self.lm.encode_prompt(ids, **extra)
+        ids, extra = self._prompt_for_lm(image, element_names, candidate_names)
+        state = self.lm.encode_prompt(None if 'inputs_embeds' in extra else ids, **extra)
         rows = [self.answer_ids(name) for name in candidate_names]
         scores = self.lm.candidate_log_likelihoods(state, rows,
                                                    batch_size=self.max_candidates_per_pass)
@@ -206,12 +299,12 @@ class ChartProductClassifier(BaseAlgorithm):
                            candidate_names: Sequence[str]) -> dict:
         """Trie-constrained generation: ``{'scores': float32 [K] (-inf except the generated
         candidate's exact log-likelihood), 'tokens': int}``."""
-        prompt = self.encode_prompt_inputs(image, element_names, candidate_names)
-        ids = prompt.pop('input_ids').to(self.lm._device())
-        extra = {k: v.to(self.lm._device()) for k, v in prompt.items()}
+        ids, extra = self._prompt_for_lm(image, element_names, candidate_names)
+        prompt_ids = None if 'inputs_embeds' in extra else ids
         rows = [self.answer_ids(name) for name in candidate_names]
-        index = self.lm.generate_constrained(ids, rows, num_beams=self.trie_beams, **extra)
-        state = self.lm.encode_prompt(ids, **extra)
+        index = self.lm.generate_constrained(prompt_ids, rows, num_beams=self.trie_beams,
+                                             **dict(extra))
+        state = self.lm.encode_prompt(prompt_ids, **extra)
         scores = torch.full((len(rows), ), float('-inf'))
         scores[index] = self.lm.candidate_log_likelihoods(state, [rows[index]])[0].float().cpu()
         return dict(scores=scores, tokens=int(ids.shape[1]) + len(rows[index]))

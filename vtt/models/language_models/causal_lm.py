@@ -418,25 +418,37 @@ class HFCausalLM(BaseModule):
         return self.model.get_input_embeddings().weight.device
 
     @torch.no_grad()
-    def encode_prompt(self, prompt_ids, **model_inputs) -> PromptState:
+    def encode_prompt(self, prompt_ids=None, **model_inputs) -> PromptState:
         """Run the prompt once and keep its key/value cache.
 
         Args:
             prompt_ids: ``[P]`` or ``[1, P]`` token ids (tensor or list), special tokens
-                included (e.g. Gemma's ``<bos>``).
-            **model_inputs: More inputs of the prompt forward (e.g. ``pixel_values``).
+                included (e.g. Gemma's ``<bos>``); None when ``inputs_embeds`` is given.
+            **model_inputs: More inputs of the prompt forward (e.g. ``pixel_values``), or
+                ``inputs_embeds [1, P, H]`` instead of ids (a prompt with spliced-in
+                non-text embeddings, such as projected image features).
 
         Returns:
             PromptState: the cache, the next-token log-probabilities ``[V]`` and ``P``.
         """
-        ids = torch.as_tensor(prompt_ids, dtype=torch.long, device=self._device()).reshape(1, -1)
-        if ids.shape[1] == 0:
+        embeds = model_inputs.pop('inputs_embeds', None)
+        if embeds is not None:
+            embeds = embeds.reshape(1, -1, embeds.shape[-1])
+            length = embeds.shape[1]
+            inputs = dict(inputs_embeds=embeds)
+        else:
+            ids = torch.as_tensor(prompt_ids, dtype=torch.long,
+                                  device=self._device()).reshape(1, -1)
+            length = ids.shape[1]
+            inputs = dict(input_ids=ids)
+        if length == 0:
             raise ValueError('the prompt has no tokens (it needs at least <bos>)')
+        mask = torch.ones(1, length, dtype=torch.long, device=self._device())
         with _eval_mode(self):
-            out = self.model(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=True,
-                             logits_to_keep=1, **model_inputs)
+            out = self.model(**inputs, attention_mask=mask, use_cache=True, logits_to_keep=1,
+                             **model_inputs)
         return PromptState(out.past_key_values, out.logits[0, -1].float().log_softmax(-1),
-                           ids.shape[1])
+                           length)
 
     @torch.no_grad()
     def candidate_log_likelihoods(self,
@@ -510,10 +522,11 @@ class HFCausalLM(BaseModule):
         ``<end_of_turn>``), which no candidate may contain earlier.
 
         Args:
-            prompt_ids: ``[P]`` or ``[1, P]`` prompt token ids.
+            prompt_ids: ``[P]`` or ``[1, P]`` prompt token ids (None with ``inputs_embeds``).
             candidates: K token-id sequences, each ending with the stop token.
             num_beams (int): Beam width. Defaults to 1 (greedy).
-            **model_inputs: More inputs of the prompt (``pixel_values`` ...).
+            **model_inputs: More inputs of the prompt (``pixel_values``, or ``inputs_embeds
+                [1, P, H]`` instead of ids).
 
         Returns:
             int: The index of the generated candidate.
@@ -531,8 +544,16 @@ class HFCausalLM(BaseModule):
         for row in rows:
             for depth in range(len(row)):
                 trie.setdefault(row[:depth], set()).add(row[depth])
-        ids = torch.as_tensor(prompt_ids, dtype=torch.long, device=self._device()).reshape(1, -1)
-        start = ids.shape[1]
+        embeds = model_inputs.pop('inputs_embeds', None)
+        if embeds is not None:  # generate returns only the new tokens
+            embeds = embeds.reshape(1, -1, embeds.shape[-1])
+            inputs = dict(inputs_embeds=embeds)
+            mask = torch.ones(embeds.shape[:2], dtype=torch.long, device=self._device())
+            start = 0
+        else:
+            ids = torch.as_tensor(prompt_ids, dtype=torch.long,
+                                  device=self._device()).reshape(1, -1)
+            inputs, mask, start = dict(input_ids=ids), torch.ones_like(ids), ids.shape[1]
 
         def allowed(batch_id, input_ids):
             # the trie's continuations of what was generated so far (a finished candidate
@@ -542,7 +563,7 @@ class HFCausalLM(BaseModule):
         beams = dict(num_beams=num_beams, length_penalty=0.0) if num_beams > 1 else {}
         with _eval_mode(self):
             out = self.model.generate(
-                input_ids=ids, attention_mask=torch.ones_like(ids),
+                **inputs, attention_mask=mask,
                 max_new_tokens=max(map(len, rows)), prefix_allowed_tokens_fn=allowed,
                 do_sample=False, eos_token_id=next(iter(stops)),
                 pad_token_id=self.config.get_text_config().pad_token_id or 0, **beams,

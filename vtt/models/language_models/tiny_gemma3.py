@@ -79,8 +79,9 @@ def _train_tokenizer(corpus: Iterable[str], vocab_size: int):
 def write_tiny_gemma3(path: str, corpus: Iterable[str], vocab_size: int = 1024,
                       hidden_size: int = 64, num_layers: int = 2, image_size: int = 64,
                       patch_size: int = 8, image_tokens: int = 16, seed: int = 0,
-                      overwrite: bool = False) -> str:
-    """Write a tiny random ``Gemma3ForConditionalGeneration`` with its processor to ``path``.
+                      overwrite: bool = False, text_only: bool = False) -> str:
+    """Write a tiny random ``Gemma3ForConditionalGeneration`` with its processor to ``path``
+    (``text_only``: a ``Gemma3ForCausalLM`` with its tokenizer, like Gemma 3 270M).
 
     Written into a temporary sibling and renamed, so ``path`` is either absent or complete.
 
@@ -96,6 +97,7 @@ def write_tiny_gemma3(path: str, corpus: Iterable[str], vocab_size: int = 1024,
         image_tokens (int): Soft tokens per image (4B: 256).
         seed (int): Seed of the random weights.
         overwrite (bool): Replace an existing ``path``. Defaults to False (an error).
+        text_only (bool): Write the language model alone. Defaults to False.
 
     Returns:
         str: ``path``.
@@ -103,6 +105,7 @@ def write_tiny_gemma3(path: str, corpus: Iterable[str], vocab_size: int = 1024,
     import torch
     from transformers import (
         Gemma3Config,
+        Gemma3ForCausalLM,
         Gemma3ForConditionalGeneration,
         Gemma3ImageProcessor,
         Gemma3Processor,
@@ -139,12 +142,15 @@ def write_tiny_gemma3(path: str, corpus: Iterable[str], vocab_size: int = 1024,
                           eoi_token_index=ids('<end_of_image>'),
                           image_token_index=ids('<image_soft_token>'))
     torch.manual_seed(seed)
-    model = Gemma3ForConditionalGeneration(config)
-    # transformers initialises the image projection to ZERO (a trained model brings its own):
-    # random weights would then ignore the image entirely. Give it a random projection.
-    projector = model.model.multi_modal_projector.mm_input_projection_weight
-    with torch.no_grad():
-        projector.normal_(0.0, hidden_size**-0.5)
+    if text_only:
+        model, processor = Gemma3ForCausalLM(text), tokenizer
+    else:
+        model = Gemma3ForConditionalGeneration(config)
+        # transformers initialises the image projection to ZERO (a trained model brings its
+        # own): random weights would then ignore the image entirely. Give it a random one.
+        projector = model.model.multi_modal_projector.mm_input_projection_weight
+        with torch.no_grad():
+            projector.normal_(0.0, hidden_size**-0.5)
     parent = os.path.dirname(os.path.abspath(path))
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=f'.{os.path.basename(path)}.', dir=parent)

@@ -129,8 +129,11 @@ def test_config_errors(tiny_gemma3_dir, tmp_path):
         HFCausalLM(tiny_gemma3_dir, dtype='float8')
     with pytest.raises(ConfigError, match='target_modules'):
         HFCausalLM(tiny_gemma3_dir, lora=dict(target_modules=['no_such_proj']))
-    with pytest.raises(PretrainedWeightsNotFoundError, match='save_pretrained'):
+    with pytest.raises(PretrainedWeightsNotFoundError, match='save_pretrained') as error:
         HFCausalLM(str(tmp_path))  # an empty directory
+    # the offline choices that exist for a causal LM, not a random-init option it lacks
+    assert "'gemma3_270m'" in str(error.value) and "'tiny_gemma3_meteo'" in str(error.value)
+    assert '=None' not in str(error.value)
 
 
 # --- 4-bit NF4 + LoRA ---------------------------------------------------------------------------

@@ -289,9 +289,12 @@ class HFCausalLM(BaseModule):
         if quantization is not None:
             kwargs['quantization_config'] = self._bnb_config(quantization, compute, double_quant,
                                                              skip_modules)
+        offline = ('a model that ships offline: ' + ', '.join(
+            f"'{name}'" for name in (*LM_ASSETS, *LM_GENERATED)) + ' (real Gemma 3 270M; a '
+                   'tiny random Gemma 3 for demos and tests)')
         model = load_pretrained(loader.from_pretrained, self.location,
                                 f'{model_class} ({pretrained})', config_key,
-                                local_files_only=local_files_only, **kwargs)
+                                local_files_only=local_files_only, offline=offline, **kwargs)
         # Before anything can run a forward pass: no CPU repacking of 4-bit weights.
         self.num_linear4bit = disable_cpu_weight_repacking(model)
         if self.frozen_base:

@@ -17,7 +17,7 @@ __all__ = ['load_pretrained', 'build_hf_config', 'freeze_module', 'PretrainedTow
 
 
 def load_pretrained(loader: Callable, pretrained: str, what: str, config_key: str,
-                    local_files_only: bool = False, **kwargs):
+                    local_files_only: bool = False, offline: Optional[str] = None, **kwargs):
     """Call ``loader(pretrained, ...)`` (a ``from_pretrained``) and turn a failure to find the
     weights into an error that says what is missing and how to point the config at it.
 
@@ -27,6 +27,8 @@ def load_pretrained(loader: Callable, pretrained: str, what: str, config_key: st
         what (str): Human name of the component, for the message.
         config_key (str): Config key that holds ``pretrained``, for the message.
         local_files_only (bool): Do not try the hub (offline use).
+        offline (str, optional): What else the config key accepts offline, for the message
+            (default: ``None`` for a randomly initialised model built from ``config``).
     """
     is_dir = os.path.isdir(os.path.expanduser(str(pretrained)))
     try:
@@ -42,10 +44,11 @@ def load_pretrained(loader: Callable, pretrained: str, what: str, config_key: st
                     f'reachable or has no cached copy ({type(error).__name__}). On a machine '
                     f'with internet run `hf download {pretrained} --local-dir DIR` (or '
                     '`save_pretrained(DIR)`), copy DIR here and point the config at it.')
+        offline = offline or (f'`{config_key}=None` to build a randomly initialised model '
+                              f'from the `config` dict (tests / offline demo)')
         raise PretrainedWeightsNotFoundError(
             f'cannot load the {what} weights: {hint} Set it with '
-            f'`--cfg-options {config_key}=DIR`, or `{config_key}=None` to build a randomly '
-            'initialised model from the `config` dict (tests / offline demo).') from None
+            f'`--cfg-options {config_key}=DIR`, or {offline}.') from None
 
 
 def build_hf_config(config_cls, config: Optional[dict]):

@@ -145,14 +145,6 @@ class MeteoCascade:
         return MeteoVocabulary.from_yaml(vocab)
 
     # ------------------------------------------------------------------ stage 3
-    def _element_name(self, eid: str) -> str:
-        if self.name_field == 'id':
-            return eid
-        return self.vocab.element_info[eid].get(self.name_field) or eid
-
-    def _product_name(self, pid: str) -> str:
-        return pid if self.product_field == 'id' else self.vocab.product_names.get(pid, pid)
-
     def rank_products(self, image: torch.Tensor, element_ids: Iterable[str]) -> dict:
         """Stage 3 on one chart: candidates from ``element_ids`` and their probabilities.
 
@@ -161,7 +153,7 @@ class MeteoCascade:
             ``{"id", "name", "prob", "log_likelihood"}``), ``product`` (the best id or None),
             ``product_temperature``.
         """
-        from vtt.datasets.meteo_products import product_candidates
+        from vtt.datasets.meteo_products import element_names, product_candidates, product_names
         model = self.products[0]
         known = [e for e in self.vocab.elements if e in set(element_ids)]
         candidates = [pid for pid, _ in product_candidates(known, self.vocab, self.threshold)]
@@ -170,8 +162,8 @@ class MeteoCascade:
                    product_temperature=round(temperature, 6))
         if not candidates:
             return out
-        names = [self._product_name(p) for p in candidates]
-        scores = model.score_candidates(image, [self._element_name(e) for e in known],
+        names = product_names(candidates, self.vocab, self.product_field)
+        scores = model.score_candidates(image, element_names(known, self.vocab, self.name_field),
                                         names)['scores']
         probs = (scores / temperature).softmax(-1)
         order = probs.argsort(descending=True)[:self.top_k].tolist()

@@ -30,7 +30,8 @@ from vtt.utils.errors import ConfigError, DataFormatError
 
 __all__ = [
     'element_match', 'jaccard', 'product_candidates', 'hard_negatives', 'training_candidates',
-    'element_overlap_choice', 'candidate_recall', 'element_consistency', 'load_detected_elements',
+    'element_overlap_choice', 'candidate_recall', 'element_consistency', 'element_names',
+    'product_names', 'load_detected_elements',
     'MeteoProductDataset', 'product_collate'
 ]
 
@@ -162,6 +163,22 @@ def element_consistency(predicted: Sequence[Optional[str]], elements: Sequence[I
     return good / max(len(predicted), 1)
 
 
+def element_names(element_ids: Iterable[str], vocab, field: str = 'en') -> List[str]:
+    """How the prompt names elements: their ``field`` (``'en'``, ``'zh'``) in the vocabulary,
+    or the id (``field='id'``, or when that name is empty)."""
+    if field == 'id':
+        return list(element_ids)
+    return [vocab.element_info[e].get(field) or e for e in element_ids]
+
+
+def product_names(product_ids: Iterable[str], vocab, field: str = 'zh') -> List[str]:
+    """How the prompt names products: their ``zh`` name in the vocabulary (``field='zh'``) or
+    the id (``field='id'``)."""
+    if field == 'id':
+        return list(product_ids)
+    return [vocab.product_names.get(p, p) for p in product_ids]
+
+
 def load_detected_elements(path: str, vocab) -> Dict[str, List[str]]:
     """The element stage's predictions: ``tools/meteo/infer.py``'s JSON lines (``{"path":
     ..., "elements": [{"id": ...}, ...]}``) -> ``{path: [element id, ...]}``. Records the
@@ -271,14 +288,6 @@ class MeteoProductDataset(Dataset):
     def __len__(self) -> int:
         return len(self.charts)
 
-    def element_name(self, eid: str) -> str:
-        if self.name_field == 'id':
-            return eid
-        return self.vocab.element_info[eid].get(self.name_field) or eid
-
-    def product_name(self, pid: str) -> str:
-        return pid if self.product_field == 'id' else self.vocab.product_names.get(pid, pid)
-
     def candidates_of(self, index: int) -> List[str]:
         record, elements = self.charts.records[index], self.elements[index]
         if not self.train:
@@ -308,10 +317,12 @@ class MeteoProductDataset(Dataset):
         candidates = self.candidates_of(index)
         samples = dict(item['data_samples'])
         samples.update(
-            elements=elements, element_names=[self.element_name(e) for e in elements],
-            candidates=candidates, candidate_names=[self.product_name(p) for p in candidates],
+            elements=elements, element_names=element_names(elements, self.vocab, self.name_field),
+            candidates=candidates,
+            candidate_names=product_names(candidates, self.vocab, self.product_field),
             candidate_labels=[self.vocab.products.index(p) for p in candidates],
-            answer=record['product'], answer_name=self.product_name(record['product']))
+            answer=record['product'],
+            answer_name=product_names([record['product']], self.vocab, self.product_field)[0])
         return dict(inputs=item['inputs'], data_samples=samples)
 
 

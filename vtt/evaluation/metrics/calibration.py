@@ -189,7 +189,7 @@ class CandidateRankingMetric(BaseMetric):
         for i, r in enumerate(results):
             if len(r['scores']):
                 scores[i, :len(r['scores'])] = r['scores']
-                probs[i, :len(r['probs'])] = r['probs'] if len(r['probs']) else 0
+                probs[i, :len(r['probs'])] = r['probs']
             else:
                 scores[i, 0] = 0.0  # no candidate: a placeholder that is never right
         targets = torch.tensor([r['target'] for r in results])

@@ -303,7 +303,9 @@ class ChartProductClassifier(BaseAlgorithm):
         prompt_ids = None if 'inputs_embeds' in extra else ids
         rows = [self.answer_ids(name) for name in candidate_names]
         index = self.lm.generate_constrained(prompt_ids, rows, num_beams=self.trie_beams,
-                                             **dict(extra))
+                                             **extra)
+        # one more prompt pass for the chosen candidate's exact (unconstrained) score: the
+        # scores generate reports are renormalised over the trie's allowed tokens
         state = self.lm.encode_prompt(prompt_ids, **extra)
         scores = torch.full((len(rows), ), float('-inf'))
         scores[index] = self.lm.candidate_log_likelihoods(state, [rows[index]])[0].float().cpu()

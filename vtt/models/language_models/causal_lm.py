@@ -420,6 +420,19 @@ class HFCausalLM(BaseModule):
     def _device(self) -> torch.device:
         return self.model.get_input_embeddings().weight.device
 
+    def _prompt_inputs(self, prompt_ids, model_inputs: dict):
+        """``({'input_ids': [1, P]} or {'inputs_embeds': [1, P, H]}, attention mask [1, P])``
+        of a prompt given as ids or as ``model_inputs['inputs_embeds']`` (popped)."""
+        embeds = model_inputs.pop('inputs_embeds', None)
+        if embeds is not None:
+            embeds = embeds.reshape(1, -1, embeds.shape[-1])
+            inputs = dict(inputs_embeds=embeds)
+        else:
+            embeds = torch.as_tensor(prompt_ids, dtype=torch.long,
+                                     device=self._device()).reshape(1, -1)
+            inputs = dict(input_ids=embeds)
+        return inputs, torch.ones(embeds.shape[:2], dtype=torch.long, device=self._device())
+
     @torch.no_grad()
     def encode_prompt(self, prompt_ids=None, **model_inputs) -> PromptState:
         """Run the prompt once and keep its key/value cache.
@@ -434,19 +447,10 @@ class HFCausalLM(BaseModule):
         Returns:
             PromptState: the cache, the next-token log-probabilities ``[V]`` and ``P``.
         """
-        embeds = model_inputs.pop('inputs_embeds', None)
-        if embeds is not None:
-            embeds = embeds.reshape(1, -1, embeds.shape[-1])
-            length = embeds.shape[1]
-            inputs = dict(inputs_embeds=embeds)
-        else:
-            ids = torch.as_tensor(prompt_ids, dtype=torch.long,
-                                  device=self._device()).reshape(1, -1)
-            length = ids.shape[1]
-            inputs = dict(input_ids=ids)
+        inputs, mask = self._prompt_inputs(prompt_ids, model_inputs)
+        length = mask.shape[1]
         if length == 0:
             raise ValueError('the prompt has no tokens (it needs at least <bos>)')
-        mask = torch.ones(1, length, dtype=torch.long, device=self._device())
         with _eval_mode(self):
             out = self.model(**inputs, attention_mask=mask, use_cache=True, logits_to_keep=1,
                              **model_inputs)
@@ -547,16 +551,9 @@ class HFCausalLM(BaseModule):
         for row in rows:
             for depth in range(len(row)):
                 trie.setdefault(row[:depth], set()).add(row[depth])
-        embeds = model_inputs.pop('inputs_embeds', None)
-        if embeds is not None:  # generate returns only the new tokens
-            embeds = embeds.reshape(1, -1, embeds.shape[-1])
-            inputs = dict(inputs_embeds=embeds)
-            mask = torch.ones(embeds.shape[:2], dtype=torch.long, device=self._device())
-            start = 0
-        else:
-            ids = torch.as_tensor(prompt_ids, dtype=torch.long,
-                                  device=self._device()).reshape(1, -1)
-            inputs, mask, start = dict(input_ids=ids), torch.ones_like(ids), ids.shape[1]
+        inputs, mask = self._prompt_inputs(prompt_ids, model_inputs)
+        # generate returns the prompt ids first, but only the new tokens after embeddings
+        start = mask.shape[1] if 'input_ids' in inputs else 0
 
         def allowed(batch_id, input_ids):
             # the trie's continuations of what was generated so far (a finished candidate

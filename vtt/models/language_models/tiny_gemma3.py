@@ -122,9 +122,6 @@ def write_tiny_gemma3(path: str, corpus: Iterable[str], vocab_size: int = 1024,
     if os.path.exists(path) and not overwrite:
         raise FileExistsError(f'{path} exists; delete it (or pass overwrite=True)')
     tokenizer = _train_tokenizer(corpus, vocab_size)
-    processor = Gemma3Processor(
-        image_processor=Gemma3ImageProcessor(size=dict(height=image_size, width=image_size)),
-        tokenizer=tokenizer, chat_template=GEMMA3_CHAT_TEMPLATE, image_seq_length=image_tokens)
     heads = max(1, hidden_size // 32)
     text = Gemma3TextConfig(
         vocab_size=len(tokenizer), hidden_size=hidden_size, intermediate_size=2 * hidden_size,
@@ -132,20 +129,23 @@ def write_tiny_gemma3(path: str, corpus: Iterable[str], vocab_size: int = 1024,
         head_dim=32, max_position_embeddings=2048, sliding_window=512,
         layer_types=['sliding_attention'] * (num_layers - 1) + ['full_attention'],
         pad_token_id=0, eos_token_id=1, bos_token_id=2)
-    vision = SiglipVisionConfig(hidden_size=hidden_size, intermediate_size=2 * hidden_size,
-                                num_hidden_layers=num_layers, num_attention_heads=heads,
-                                image_size=image_size, patch_size=patch_size)
-    ids = tokenizer.convert_tokens_to_ids
-    config = Gemma3Config(text_config=text, vision_config=vision,
-                          mm_tokens_per_image=image_tokens,
-                          boi_token_index=ids('<start_of_image>'),
-                          eoi_token_index=ids('<end_of_image>'),
-                          image_token_index=ids('<image_soft_token>'))
     torch.manual_seed(seed)
     if text_only:
         model, processor = Gemma3ForCausalLM(text), tokenizer
     else:
-        model = Gemma3ForConditionalGeneration(config)
+        vision = SiglipVisionConfig(hidden_size=hidden_size, intermediate_size=2 * hidden_size,
+                                    num_hidden_layers=num_layers, num_attention_heads=heads,
+                                    image_size=image_size, patch_size=patch_size)
+        ids = tokenizer.convert_tokens_to_ids
+        model = Gemma3ForConditionalGeneration(Gemma3Config(
+            text_config=text, vision_config=vision, mm_tokens_per_image=image_tokens,
+            boi_token_index=ids('<start_of_image>'), eoi_token_index=ids('<end_of_image>'),
+            image_token_index=ids('<image_soft_token>')))
+        processor = Gemma3Processor(
+            image_processor=Gemma3ImageProcessor(size=dict(height=image_size,
+                                                           width=image_size)),
+            tokenizer=tokenizer, chat_template=GEMMA3_CHAT_TEMPLATE,
+            image_seq_length=image_tokens)
         # transformers initialises the image projection to ZERO (a trained model brings its
         # own): random weights would then ignore the image entirely. Give it a random one.
         projector = model.model.multi_modal_projector.mm_input_projection_weight
@@ -164,7 +164,6 @@ def write_tiny_gemma3(path: str, corpus: Iterable[str], vocab_size: int = 1024,
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return path
-
 
 
 def meteo_corpus() -> list:

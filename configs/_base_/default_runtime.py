@@ -17,6 +17,10 @@ default_hooks = dict(
     train_stats=dict(type='TrainStatsHook'),
     # RNG states in checkpoints, so a resumed run matches an uninterrupted one
     rng_state=dict(type='RNGStateHook'),
+    # a NaN/inf loss stops training naming the iteration and term (or action='skip')
+    nonfinite_loss=dict(type='NonFiniteLossHook', action='stop'),
+    # versions in each checkpoint; loading one says which model-config keys differ
+    provenance=dict(type='CheckpointProvenanceHook'),
     # after testing: the confusion matrix as JSON + PNG (a no-op for runs without a test)
     confusion_matrix=dict(type='ConfusionMatrixHook'),
     # size and hit rate of a frozen-feature cache (TimesCLIP), per epoch; a no-op without one

@@ -13,7 +13,8 @@ This module imports nothing from vtt, so every layer can use it.
 
 __all__ = [
     'VttUserError', 'DataFormatError', 'UnsafeCheckpointError', 'AmpUnavailableError',
-    'PretrainedWeightsNotFoundError', 'PretrainedWeightsMismatchError', 'ConfigError'
+    'PretrainedWeightsNotFoundError', 'PretrainedWeightsMismatchError', 'ConfigError',
+    'DiskFullError', 'NonFiniteLossError'
 ]
 
 
@@ -45,3 +46,13 @@ class PretrainedWeightsMismatchError(VttUserError, ValueError):
 
 class ConfigError(VttUserError, ValueError):
     """A config value is inconsistent or cannot be honoured; the message names the key."""
+
+
+class DiskFullError(VttUserError, OSError):
+    """The disk filled up while a file (a checkpoint, an output) was written; the file it would
+    have replaced and every earlier one are intact."""
+
+
+class NonFiniteLossError(VttUserError, FloatingPointError):
+    """A training loss became NaN or infinite; the message names the iteration and the loss
+    term, and the last checkpoint written before it is kept."""

@@ -1,7 +1,10 @@
 from .backbone_unfreeze_hook import BackboneUnfreezeHook
+from .checkpoint_provenance_hook import CheckpointProvenanceHook
 from .confusion_matrix_hook import ConfusionMatrixHook
 from .early_stopping_hook import ResumableEarlyStoppingHook
+from .fault_point_hook import FaultPointHook
 from .feature_cache_hook import FeatureCacheReportHook
+from .nonfinite_loss_hook import NonFiniteLossHook
 from .progress_hook import RichProgressHook
 from .rng_state_hook import RNGStateHook
 from .teacher_forcing_hook import TeacherForcingHook
@@ -12,5 +15,6 @@ from .train_stats_hook import TrainStatsHook
 __all__ = [
     'TrainStatsHook', 'RNGStateHook', 'ResumableEarlyStoppingHook', 'ConfusionMatrixHook',
     'RichProgressHook', 'BackboneUnfreezeHook', 'ThresholdCalibrationHook', 'TeacherForcingHook',
-    'FeatureCacheReportHook', 'TemperatureScalingHook'
+    'FeatureCacheReportHook', 'TemperatureScalingHook', 'NonFiniteLossHook',
+    'CheckpointProvenanceHook', 'FaultPointHook'
 ]

@@ -12,10 +12,9 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 import vtt  # noqa: E402,F401  (first: quiets third-party import noise)
 
 # isort: split
-from mmengine.config import Config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from vtt.utils.cli import add_runner_args, apply_runner_args  # noqa: E402
+from vtt.utils.cli import add_runner_args, apply_runner_args, load_config  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -40,7 +39,7 @@ def main(argv=None):
     with user_errors():
         if not osp.isfile(args.checkpoint):
             raise FileNotFoundError(f'checkpoint file not found: {args.checkpoint}')
-        cfg = Config.fromfile(args.config)
+        cfg = load_config(args.config)
         apply_runner_args(cfg, args)
         cfg.load_from = args.checkpoint
         cfg.resume = False

@@ -4,6 +4,7 @@ After training, the best checkpoint (by the monitored validation metric) is eval
 test split and the metrics are printed and saved (skip with ``--no-test``).
 """
 import argparse
+import os
 import os.path as osp
 import sys
 
@@ -12,10 +13,9 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 import vtt  # noqa: E402,F401  (first: quiets third-party import noise)
 
 # isort: split
-from mmengine.config import Config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from vtt.utils.cli import add_runner_args, apply_runner_args  # noqa: E402
+from vtt.utils.cli import add_runner_args, apply_runner_args, load_config  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -71,6 +71,9 @@ def merge_args(cfg, args):
             if hook is not None and 'EarlyStopping' in str(hook.get('type', '')):
                 hooks[name] = None
     apply_runner_args(cfg, args)
+    from vtt.utils.faults import FAULT_POINT_ENV
+    if os.environ.get(FAULT_POINT_ENV):  # fault-injection tests only (vtt.utils.faults)
+        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [dict(type='FaultPointHook')]
     return cfg
 
 
@@ -81,7 +84,7 @@ def main(argv=None):
 
     register_all_modules(init_default_scope=False)
     with user_errors():
-        cfg = Config.fromfile(args.config)
+        cfg = load_config(args.config)
         cfg = merge_args(cfg, args)
         runner = Runner.from_cfg(cfg)
         from vtt.utils.summary import parameter_counts

@@ -82,15 +82,15 @@ def main(argv=None):
     import matplotlib.pyplot as plt
     import numpy as np
     import torch
-    from mmengine.config import Config
     from mmengine.runner import Runner, load_checkpoint
 
     from vtt.models.tokenizers import code_agreement
     from vtt.registry import MODELS
     from vtt.setup_env import register_all_modules
+    from vtt.utils.cli import load_config
     from vtt.visualization.figure_io import save_figure
     register_all_modules()
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     loader_cfg = dict(cfg.train_dataloader)
     loader_cfg['dataset'] = dict(loader_cfg['dataset'], split=args.split)
     loader_cfg['sampler'] = dict(type='DefaultSampler', shuffle=False)

@@ -89,12 +89,12 @@ def code_statistics(model, cfg, offset):
 
 
 def run_offset(offset, args):
-    from mmengine.config import Config
     from mmengine.runner import Runner
 
     from vtt.apis.train import configure_run, test_best_checkpoint
+    from vtt.utils.cli import load_config
     base = osp.join(args.work_dir, f'offset{offset}')
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     set_offset(cfg, offset, args.dataset_options)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
@@ -104,7 +104,7 @@ def run_offset(offset, args):
     row = dict(offset=offset, **code_statistics(runner.model, cfg, offset))
     with open(osp.join(base, 'pretrain', 'last_checkpoint')) as f:
         checkpoint = f.read().strip()
-    down = Config.fromfile(args.downstream)
+    down = load_config(args.downstream)
     set_offset(down, offset, args.dataset_options)
     down.model.pretrained = checkpoint
     configure_run(down, osp.join(base, 'downstream'), args.seed, args.downstream_epochs)

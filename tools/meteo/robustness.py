@@ -83,16 +83,16 @@ def evaluate(model, dataset, batch_size):
 def main(argv=None):
     args = parse_args(argv)
     with user_errors():
-        from mmengine.config import Config
         from rich.console import Console
         from rich.table import Table
 
         from vtt.apis import init_model
         from vtt.registry import DATASETS
+        from vtt.utils.cli import load_config
         from vtt.utils.io import atomic_open, dump_json_atomic
         if not osp.isfile(args.checkpoint):
             raise FileNotFoundError(f'checkpoint file not found: {args.checkpoint}')
-        cfg = Config.fromfile(args.config)
+        cfg = load_config(args.config)
         model = init_model(cfg, args.checkpoint)
         dataset_cfg = cfg[f'{args.split}_dataloader']['dataset']
         rows = []

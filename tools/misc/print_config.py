@@ -21,7 +21,7 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 import vtt  # noqa: E402,F401  (first: quiets third-party import noise)
 
 # isort: split
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -35,11 +35,8 @@ def parse_args(argv=None):
 
 def load_config(path, cfg_options=None):
     """The config at ``path`` with its bases merged and ``cfg_options`` applied."""
-    # Checked here rather than left to mmengine so the message names the file plainly; a
-    # missing ``_base_`` file still surfaces as FileNotFoundError from Config.fromfile.
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'config file not found: {path}')
-    cfg = Config.fromfile(path)
+    from vtt.utils.cli import load_config as load
+    cfg = load(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     return cfg

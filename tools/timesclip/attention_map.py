@@ -77,17 +77,17 @@ def main(argv=None):
     from vtt.utils.cli import user_errors
     register_all_modules(init_default_scope=False)
     with user_errors():
-        from mmengine.config import Config
         from rich.console import Console
         from rich.table import Table
 
         from vtt.apis import init_model
         from vtt.registry import DATASETS
+        from vtt.utils.cli import load_config
         from vtt.utils.errors import ConfigError
         from vtt.utils.io import dump_json_atomic
         if not osp.isfile(args.checkpoint):
             raise FileNotFoundError(f'checkpoint file not found: {args.checkpoint}')
-        cfg = Config.fromfile(args.config)
+        cfg = load_config(args.config)
         model = init_model(cfg, args.checkpoint)
         if not hasattr(model, 'variate_attention'):
             raise ConfigError(f'{type(model).__name__} has no variate-selection attention; '

@@ -149,14 +149,13 @@ def write_tables(rows, work_dir):
 def main(argv=None):
     args = parse_args(argv)
     from vtt.setup_env import register_all_modules
-    from vtt.utils.cli import user_errors
+    from vtt.utils.cli import load_config, user_errors
     register_all_modules(init_default_scope=False)
     with user_errors():
-        from mmengine.config import Config
         from rich.console import Console
         from rich.progress import Progress
         from rich.table import Table
-        base = Config.fromfile(args.config)
+        base = load_config(args.config)
         if args.cfg_options:
             base.merge_from_dict(args.cfg_options)
         key = length_key(base, args.length_key)

@@ -7,6 +7,7 @@ from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 
 from vtt.registry import MODELS
+from vtt.utils.cli import load_config
 
 __all__ = ['init_model', 'predict_series']
 
@@ -18,7 +19,7 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
     statistics and class weights with it. Returns the model in eval mode on ``device``."""
     from vtt.setup_env import register_all_modules
     register_all_modules()
-    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    cfg = load_config(config) if isinstance(config, str) else config
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     model = MODELS.build(cfg.model)

@@ -59,12 +59,13 @@ def load_stage(checkpoint: str, config=None, option: str = '--gate-config'):
     from mmengine.config import Config
 
     from vtt.registry import TRANSFORMS
+    from vtt.utils.cli import load_config
     from vtt.utils.compat import safe_torch_load
 
     from .inference import init_model
     checkpoint = resolve_checkpoint(checkpoint)
     if config is not None:
-        cfg = Config.fromfile(config) if isinstance(config, str) else config
+        cfg = load_config(config) if isinstance(config, str) else config
     else:
         text = (safe_torch_load(checkpoint).get('meta') or {}).get('cfg')
         if not text:

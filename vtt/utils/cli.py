@@ -6,7 +6,9 @@ import sys
 
 from .errors import VttUserError
 
-__all__ = ['user_errors', 'add_runner_args', 'apply_runner_args', 'drop_disabled_hooks']
+__all__ = [
+    'user_errors', 'add_runner_args', 'apply_runner_args', 'drop_disabled_hooks', 'load_config'
+]
 
 
 @contextlib.contextmanager
@@ -22,6 +24,23 @@ def user_errors():
             raise
         print(f'error: {error}', file=sys.stderr)
         sys.exit(1)
+
+
+def load_config(path: str):
+    """``Config.fromfile`` whose missing files say what was tried: the config itself, or a
+    ``_base_`` entry of it (or of one of its bases), resolved to an absolute path."""
+    from mmengine.config import Config
+
+    from .errors import ConfigError
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config file not found: {path} (looked at {osp.abspath(path)})')
+    try:
+        return Config.fromfile(path)
+    except FileNotFoundError as error:
+        missing = osp.normpath(error.filename) if error.filename else str(error)
+        raise ConfigError(f'{path}: a _base_ file does not exist: tried {missing} (a relative '
+                          '_base_ path is resolved from the directory of the config that names '
+                          'it)') from None
 
 
 def add_runner_args(parser) -> None:

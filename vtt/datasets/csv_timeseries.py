@@ -11,6 +11,7 @@ Samples are ``inputs: float32 [V, T]`` (variates x steps) in raw units; normalis
 model's data preprocessor with statistics of the training split (see :meth:`train_statistics`
 and :class:`vtt.engine.hooks.TrainStatsHook`), so the statistics travel in the checkpoint.
 """
+import io
 import os
 import re
 from collections import OrderedDict
@@ -23,6 +24,7 @@ from torch.utils.data import Dataset
 
 from vtt.registry import DATASETS
 from vtt.utils.errors import DataFormatError
+from vtt.utils.io import read_text
 
 from .base import (
     BaseTimeSeriesDataset,
@@ -45,22 +47,37 @@ def _csv_line(row_index: int) -> int:
     return int(row_index) + 2
 
 
+def _to_float(cell) -> float:
+    try:
+        return float(cell)
+    except (TypeError, ValueError, OverflowError):
+        return float('nan')
+
+
+def _is_nan_text(cell) -> bool:
+    return isinstance(cell, str) and cell.strip().lower() in ('nan', '-nan', '+nan')
+
+
 def _check_numeric(frame: pd.DataFrame, columns: Sequence[str], path: str,
                    what: str = 'variate cell') -> np.ndarray:
     """Return ``frame[columns]`` as float64, failing on the first non-numeric, missing or
     infinite cell with its file, line and column."""
     block = frame[list(columns)]
-    for column in columns:
+    values = np.empty((len(block), len(columns)), dtype=np.float64)
+    for index, column in enumerate(columns):
         series = block[column]
         if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-            coerced = pd.to_numeric(series, errors='coerce')
-            bad = coerced.isna() & series.notna()
+            # cell by cell: pd.to_numeric raises OverflowError on a 400-digit integer
+            coerced = series.map(_to_float)
+            bad = coerced.isna() & series.notna() & ~series.map(_is_nan_text)
             if bad.any():
                 row = int(np.flatnonzero(bad.to_numpy())[0])
                 raise DataFormatError(
                     f'{path}, line {_csv_line(row)}, column {column!r}: non-numeric value '
                     f'{series.iloc[row]!r} (every {what} must be a number)')
-    values = block.apply(pd.to_numeric, errors='coerce').to_numpy(dtype=np.float64)
+            values[:, index] = coerced.to_numpy(dtype=np.float64)
+        else:
+            values[:, index] = series.to_numpy(dtype=np.float64)
     bad = ~np.isfinite(values)
     if bad.any():
         row, col = np.argwhere(bad)[0]
@@ -122,6 +139,10 @@ def _parse_long(frame, path, label_column, id_column, sample_column, step_column
         row = int(np.flatnonzero(steps != np.round(steps))[0])
         raise DataFormatError(f'{path}, line {_csv_line(row)}, column {step_column!r}: step must '
                               f'be an integer, got {steps[row]!r}')
+    if len(steps) and np.abs(steps).max() > 1e9:
+        row = int(np.argmax(np.abs(steps)))
+        raise DataFormatError(f'{path}, line {_csv_line(row)}, column {step_column!r}: step '
+                              f'{steps[row]:.6g} is out of range (steps are 0, 1, 2, ...)')
     values = _check_numeric(frame, variates, path)
     sample_ids = frame[sample_column].to_numpy()
     order = pd.unique(sample_ids)
@@ -222,12 +243,15 @@ def load_timeseries_csv(path: str,
     if target not in ('class', 'value'):
         raise ValueError(f"target must be 'class' or 'value', got {target!r}")
     try:
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(io.StringIO(read_text(path)))
     except pd.errors.ParserError as error:
         raise DataFormatError(f'{path}: malformed CSV ({error}); every row must have as many '
                               'cells as the header') from None
     except pd.errors.EmptyDataError:
         raise DataFormatError(f'{path}: the file is empty') from None
+    except (ValueError, OverflowError, TypeError) as error:  # pandas' own parse failures
+        raise DataFormatError(f'{path}: malformed CSV ({type(error).__name__}: '
+                              f'{str(error)[:200]})') from None
     frame.columns = [str(c).strip() for c in frame.columns]
     if label_column not in frame.columns:
         raise DataFormatError(f'{path}: label column {label_column!r} not found; columns are '

@@ -45,8 +45,9 @@ def load_furnace_npz(path: str) -> Dict[str, np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError) as error:
-        raise DataFormatError(f'{path}: not a readable .npz ({error})') from None
+    except Exception as error:  # zipfile, zlib and numpy raise a dozen types for damaged files
+        raise DataFormatError(f'{path}: not a readable .npz ({type(error).__name__}: '
+                              f'{str(error)[:200]})') from None
     for key in ('current', 'video', 'video_labels'):
         if key not in arrays:
             raise DataFormatError(f'{path}: array {key!r} is missing (has {sorted(arrays)})')
@@ -68,6 +69,11 @@ def load_furnace_npz(path: str) -> Dict[str, np.ndarray]:
         run, step = bad[0]
         raise DataFormatError(f'{path}: video_labels[{run}, {step}] = {labels[run, step]}; '
                               'labels must be 0 (normal) or 1 (abnormal)')
+    for key in ('current', 'video', 'video_labels'):
+        if not (np.issubdtype(arrays[key].dtype, np.number)
+                or arrays[key].dtype == np.bool_):
+            raise DataFormatError(f'{path}: array {key!r} must be numeric, got dtype '
+                                  f'{arrays[key].dtype}')
     for key in ('current', 'video'):
         finite = np.isfinite(arrays[key])
         if not finite.all():

@@ -33,6 +33,7 @@ from torch.utils.data import Dataset
 
 from vtt.registry import DATASETS, TRANSFORMS
 from vtt.utils.errors import ConfigError, DataFormatError
+from vtt.utils.io import read_text
 
 from .base import stratified_split
 
@@ -71,6 +72,9 @@ def _raise_problems(path: str, problems: List[str]) -> None:
 def _entry_id(entry: dict, name: str, seen, problems: List[str]):
     """``(where, id)`` of a vocabulary entry; id is None (and a problem recorded) when it is
     missing, not a string, or already used."""
+    if not isinstance(entry, dict):
+        problems.append(f'{name}: expected a mapping with an "id", got {entry!r:.60}')
+        return name, None
     where = f'line {entry.get("__line__", "?")}: {name}'
     entry_id = entry.get('id')
     if not isinstance(entry_id, str) or not entry_id:
@@ -155,11 +159,11 @@ class MeteoVocabulary:
         if not osp.isfile(path):
             raise FileNotFoundError(f'vocabulary file not found: {path} (the data contract '
                                     f'needs labels.yaml with "elements" and "products")')
-        with open(path, encoding='utf-8') as handle:
-            try:
-                content = yaml.load(handle, Loader=_LineLoader)  # noqa: S506 (a SafeLoader)
-            except yaml.YAMLError as error:
-                raise DataFormatError(f'{path}: not valid YAML: {error}') from None
+        text = read_text(path)
+        try:
+            content = yaml.load(text, Loader=_LineLoader)  # noqa: S506 (a SafeLoader)
+        except yaml.YAMLError as error:
+            raise DataFormatError(f'{path}: not valid YAML: {error}') from None
         if not isinstance(content, dict):
             raise DataFormatError(f'{path}: expected a mapping with keys "elements" and '
                                   f'"products"')
@@ -230,74 +234,76 @@ def load_meteo_annotations(ann_file: str, vocab: MeteoVocabulary,
         raise FileNotFoundError(f'annotation file not found: {ann_file}')
     data_root = data_root if data_root is not None else osp.dirname(osp.abspath(ann_file))
     problems, records, seen = [], [], {}
-    with open(ann_file, encoding='utf-8') as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f'line {line_no}'
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as error:
-                problems.append(f'{where}: not valid JSON ({error.msg} at column {error.colno})')
-                continue
-            if not isinstance(item, dict):
-                problems.append(f'{where}: expected a JSON object')
-                continue
-            path = item.get('path')
-            if not isinstance(path, str) or not path:
-                problems.append(f'{where}: field "path" must be a non-empty string')
-                continue
-            norm = osp.normpath(path)
-            if norm in seen:
-                problems.append(f'{where}: field "path" {path!r} duplicates line {seen[norm]}')
-                continue
-            seen[norm] = line_no
-            is_meteo = item.get('is_meteo')
-            if is_meteo not in (0, 1) or isinstance(is_meteo, bool):
-                problems.append(f'{where}: field "is_meteo" must be 0 or 1, got {is_meteo!r}')
-                continue
-            raw_labels = item.get('labels') or []
-            product = item.get('product')
-            if not isinstance(raw_labels, list):
-                problems.append(f'{where}: field "labels" must be a list')
-                continue
-            labels, known = vocab.resolve_all(raw_labels, f'{where}: field "labels"', problems)
-            if is_meteo == 0 and (raw_labels or product):
-                problems.append(f'{where}: a non-meteo image (is_meteo 0) must have no labels '
-                                f'and no product')
-            if product is not None:
-                if product not in vocab.product_elements:
-                    problems.append(f'{where}: field "product" {product!r} is not a product of '
-                                    f'{vocab.path}')
-                elif known and is_meteo == 1:
-                    missing = vocab.product_elements[product] - labels
-                    if missing:
-                        problems.append(f'{where}: product {product!r} requires element(s) '
-                                        f'{sorted(missing)} (per {vocab.path}) but "labels" '
-                                        f'lacks them')
-                    allowed = vocab.product_optional[product]
-                    if allowed is not None:
-                        extra = labels - vocab.product_elements[product] - allowed
-                        if extra:
-                            problems.append(f'{where}: product {product!r} does not allow '
-                                            f'element(s) {sorted(extra)} (per {vocab.path})')
-            for field in ('split', 'source'):
-                if item.get(field) is not None and not isinstance(item[field], str):
-                    problems.append(f'{where}: field {field!r} must be a string')
-            if item.get('split') is not None and item['split'] not in SPLITS:
-                problems.append(f'{where}: field "split" must be one of {SPLITS}, got '
-                                f'{item["split"]!r}')
-            full = osp.join(data_root, path)
-            if not osp.isfile(full):
-                problems.append(f'{where}: image {path!r} not found under {data_root}')
-            elif check_images:
-                reason = _readable_image(full)
-                if reason:
-                    problems.append(f'{where}: image {path!r} is unreadable ({reason})')
-            records.append(dict(path=full, rel_path=path, is_meteo=int(is_meteo),
-                                labels=[e for e in vocab.elements if e in labels],
-                                product=product, split=item.get('split'),
-                                source=item.get('source'), line=line_no))
+    for line_no, line in enumerate(read_text(ann_file).split('\n'), start=1):
+        if not line.strip():
+            continue
+        where = f'line {line_no}'
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as error:
+            problems.append(f'{where}: not valid JSON ({error.msg} at column {error.colno})')
+            continue
+        if not isinstance(item, dict):
+            problems.append(f'{where}: expected a JSON object')
+            continue
+        path = item.get('path')
+        if not isinstance(path, str) or not path:
+            problems.append(f'{where}: field "path" must be a non-empty string')
+            continue
+        norm = osp.normpath(path)
+        if norm in seen:
+            problems.append(f'{where}: field "path" {path!r} duplicates line {seen[norm]}')
+            continue
+        seen[norm] = line_no
+        is_meteo = item.get('is_meteo')
+        if is_meteo not in (0, 1) or isinstance(is_meteo, bool):
+            problems.append(f'{where}: field "is_meteo" must be 0 or 1, got {is_meteo!r}')
+            continue
+        raw_labels = item.get('labels') or []
+        product = item.get('product')
+        if not isinstance(raw_labels, list):
+            problems.append(f'{where}: field "labels" must be a list')
+            continue
+        labels, known = vocab.resolve_all(raw_labels, f'{where}: field "labels"', problems)
+        if is_meteo == 0 and (raw_labels or product):
+            problems.append(f'{where}: a non-meteo image (is_meteo 0) must have no labels '
+                            f'and no product')
+        if product is not None and not isinstance(product, str):
+            problems.append(f'{where}: field "product" must be a string or null, got '
+                            f'{product!r:.60}')
+        elif product is not None:
+            if product not in vocab.product_elements:
+                problems.append(f'{where}: field "product" {product!r} is not a product of '
+                                f'{vocab.path}')
+            elif known and is_meteo == 1:
+                missing = vocab.product_elements[product] - labels
+                if missing:
+                    problems.append(f'{where}: product {product!r} requires element(s) '
+                                    f'{sorted(missing)} (per {vocab.path}) but "labels" '
+                                    f'lacks them')
+                allowed = vocab.product_optional[product]
+                if allowed is not None:
+                    extra = labels - vocab.product_elements[product] - allowed
+                    if extra:
+                        problems.append(f'{where}: product {product!r} does not allow '
+                                        f'element(s) {sorted(extra)} (per {vocab.path})')
+        for field in ('split', 'source'):
+            if item.get(field) is not None and not isinstance(item[field], str):
+                problems.append(f'{where}: field {field!r} must be a string')
+        if item.get('split') is not None and item['split'] not in SPLITS:
+            problems.append(f'{where}: field "split" must be one of {SPLITS}, got '
+                            f'{item["split"]!r}')
+        full = osp.join(data_root, path)
+        if not osp.isfile(full):
+            problems.append(f'{where}: image {path!r} not found under {data_root}')
+        elif check_images:
+            reason = _readable_image(full)
+            if reason:
+                problems.append(f'{where}: image {path!r} is unreadable ({reason})')
+        records.append(dict(path=full, rel_path=path, is_meteo=int(is_meteo),
+                            labels=[e for e in vocab.elements if e in labels],
+                            product=product, split=item.get('split'),
+                            source=item.get('source'), line=line_no))
     if not records and not problems:
         problems.append('no records')
     _raise_problems(ann_file, problems)

@@ -27,6 +27,7 @@ from torch.utils.data import Dataset, default_collate
 
 from vtt.registry import DATASETS, FUNCTIONS
 from vtt.utils.errors import ConfigError, DataFormatError
+from vtt.utils.io import read_text
 
 __all__ = [
     'element_match', 'jaccard', 'product_candidates', 'hard_negatives', 'training_candidates',
@@ -187,22 +188,28 @@ def load_detected_elements(path: str, vocab) -> Dict[str, List[str]]:
         raise FileNotFoundError(f'detected-elements file not found: {path} (write it with '
                                 f'tools/meteo/infer.py FOLDER --gate ... --elements ... --out)')
     out = {}
-    with open(path, encoding='utf-8') as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                ids = [e['id'] if isinstance(e, dict) else e for e in record.get('elements', [])]
-                key = record['path']
-            except (ValueError, KeyError, TypeError) as error:
-                raise DataFormatError(f'{path} line {number}: expected {{"path": ..., '
-                                      f'"elements": [{{"id": ...}}]}}: {error}') from None
-            unknown = [e for e in ids if e not in vocab.element_info]
-            if unknown:
-                raise DataFormatError(f'{path} line {number}: field "elements" has unknown '
-                                      f'element ids {unknown} (not in {vocab.path})')
-            out[osp.normpath(key)] = ids
+    for number, line in enumerate(read_text(path).split('\n'), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            elements = record.get('elements') or []
+            if not isinstance(elements, list):
+                raise TypeError('field "elements" must be a list')
+            ids = [e['id'] if isinstance(e, dict) else e for e in elements]
+            key = record['path']
+            if not isinstance(key, str) or not key:
+                raise TypeError('field "path" must be a non-empty string')
+            if not all(isinstance(e, str) for e in ids):
+                raise TypeError('every element id must be a string')
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise DataFormatError(f'{path} line {number}: expected {{"path": ..., '
+                                  f'"elements": [{{"id": ...}}]}}: {error}') from None
+        unknown = [e for e in ids if e not in vocab.element_info]
+        if unknown:
+            raise DataFormatError(f'{path} line {number}: field "elements" has unknown '
+                                  f'element ids {unknown} (not in {vocab.path})')
+        out[osp.normpath(key)] = ids
     return out
 
 

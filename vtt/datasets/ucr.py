@@ -26,6 +26,7 @@ import numpy as np
 
 from vtt.registry import DATASETS
 from vtt.utils.errors import DataFormatError
+from vtt.utils.io import read_text
 
 from .base import load_once
 from .uea import UEADataset
@@ -50,32 +51,37 @@ def load_ucr_tsv(path: str) -> dict:
         raise FileNotFoundError(f'UCR file not found: {path}')
     series: List[np.ndarray] = []
     labels: List[str] = []
-    with open(path, encoding='utf-8') as handle:
-        for line_no, line in enumerate(handle, start=1):
-            text = line.rstrip('\r\n')
-            if not text.strip():
-                continue
-            fields = text.split('\t')
-            if len(fields) < 2:
-                comma = ' (it looks comma-separated; the archive uses tabs)' if ',' in text else ''
-                raise DataFormatError(f'{path}: line {line_no}: expected a label and at least one '
-                                      f'value separated by tabs, got {len(fields)} field{comma}')
-            label = fields[0].strip()
-            if label == '' or label.lower() == 'nan':
-                raise DataFormatError(f'{path}: line {line_no}, column 1 (label): missing label')
-            try:
-                values = np.array([float(v) for v in fields[1:]], dtype=np.float64)
-            except ValueError:
-                column = next(i for i, v in enumerate(fields[1:], start=2) if not _is_float(v))
-                raise DataFormatError(
-                    f'{path}: line {line_no}, column {column} (value {column - 1}): '
-                    f'{fields[column - 1]!r} is not a number') from None
-            valid = np.flatnonzero(~np.isnan(values))
-            if len(valid) == 0:
-                raise DataFormatError(f'{path}: line {line_no}: every value is missing (NaN)')
-            # Trailing NaN = padding of a shorter series in the 2018 archive.
-            series.append(values[:valid[-1] + 1][None, :])
-            labels.append(_label_text(label))
+    for line_no, line in enumerate(read_text(path).split('\n'), start=1):
+        text = line.rstrip('\r\n')
+        if not text.strip():
+            continue
+        fields = text.split('\t')
+        if len(fields) < 2:
+            comma = ' (it looks comma-separated; the archive uses tabs)' if ',' in text else ''
+            raise DataFormatError(f'{path}: line {line_no}: expected a label and at least one '
+                                  f'value separated by tabs, got {len(fields)} field{comma}')
+        label = fields[0].strip()
+        if label == '' or label.lower() == 'nan':
+            raise DataFormatError(f'{path}: line {line_no}, column 1 (label): missing label')
+        try:
+            values = np.array([float(v) for v in fields[1:]], dtype=np.float64)
+        except ValueError:
+            column = next(i for i, v in enumerate(fields[1:], start=2) if not _is_float(v))
+            raise DataFormatError(
+                f'{path}: line {line_no}, column {column} (value {column - 1}): '
+                f'{fields[column - 1]!r} is not a number') from None
+        infinite = np.flatnonzero(np.isinf(values))
+        if len(infinite):
+            column = int(infinite[0]) + 2
+            raise DataFormatError(f'{path}: line {line_no}, column {column} (value '
+                                  f'{column - 1}): {fields[column - 1]!r} is infinite (or too '
+                                  'large for float64)')
+        valid = np.flatnonzero(~np.isnan(values))
+        if len(valid) == 0:
+            raise DataFormatError(f'{path}: line {line_no}: every value is missing (NaN)')
+        # Trailing NaN = padding of a shorter series in the 2018 archive.
+        series.append(values[:valid[-1] + 1][None, :])
+        labels.append(_label_text(label))
     if not series:
         raise DataFormatError(f'{path}: no series in the file')
     return dict(series=series, labels=labels)

@@ -11,6 +11,8 @@ default_hooks = dict(
     # monitored metric; `save_best` is set by the schedule/experiment config.
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1, save_last=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # the epoch for datasets whose draws advance per epoch (so a resume draws the same)
+    dataset_epoch=dict(type='DatasetEpochHook'),
     # progress bar with rate and ETA on a terminal; plain log lines otherwise
     progress=dict(type='RichProgressHook'),
     # normalisation statistics and class counts from the training split, into the model

@@ -162,3 +162,20 @@ def test_ranking_metric_reports_the_baseline_and_consistency(chart_root):
     assert out['product/element_consistency'] == 1.0
     assert out['product/tokens_per_s'] == pytest.approx(20.0)
     assert out['product/temperature'] > 0 and 0 <= out['product/ece_fitted'] <= 1
+
+
+def test_set_epoch_makes_a_resumed_dataset_draw_what_an_uninterrupted_one_draws(chart_root):
+    from types import SimpleNamespace
+
+    from vtt.registry import HOOKS
+    running = product_dataset(chart_root, train=True, seed=0)
+    for epoch in range(2):  # an uninterrupted run: two epochs of draws
+        running.set_epoch(epoch)  # a no-op here: the counter is already there
+        drawn = [running.candidates_of(i) for i in range(len(running))]
+    resumed = product_dataset(chart_root, train=True, seed=0)  # a fresh process at epoch 1
+    hook = HOOKS.build(dict(type='DatasetEpochHook'))
+    hook.before_train_epoch(SimpleNamespace(epoch=1, train_dataloader=SimpleNamespace(
+        dataset=resumed)))
+    assert [resumed.candidates_of(i) for i in range(len(resumed))] == drawn
+    fresh = product_dataset(chart_root, train=True, seed=0)  # without the epoch: other draws
+    assert [fresh.candidates_of(i) for i in range(len(fresh))] != drawn

@@ -307,6 +307,12 @@ class MeteoProductDataset(Dataset):
         return training_candidates(record['product'], elements, self.vocab, self.threshold,
                                    self.negative_range, self.max_candidates, rng)
 
+    def set_epoch(self, epoch: int) -> None:
+        """Put the draw counter where an uninterrupted run has it at the start of ``epoch``
+        (each training epoch draws once per item), so a resumed run samples the same
+        candidates; called by :class:`vtt.engine.hooks.DatasetEpochHook`."""
+        self._draws = int(epoch) * len(self)
+
     def train_statistics(self) -> dict:
         """The chart dataset's ``class_counts`` (images per product) and ``num_samples``, plus
         how often the filter keeps the answer on this split (``candidate_recall``)."""

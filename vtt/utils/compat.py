@@ -47,6 +47,7 @@ import inspect
 import os
 import pickle
 import re
+import threading
 from typing import Any
 
 import numpy as np
@@ -91,6 +92,8 @@ def _safe_globals() -> list:
             [collections.OrderedDict, collections.defaultdict, set, frozenset, slice, complex])
 
 
+_SAFE_LOAD_LOCK = threading.RLock()
+
 #: Globals a vtt/mmengine checkpoint may contain besides tensors and plain containers.
 CHECKPOINT_SAFE_GLOBALS = _safe_globals()
 
@@ -108,7 +111,9 @@ def safe_torch_load(filename: Any, map_location: Any = 'cpu') -> Any:
     """
     if isinstance(filename, (str, os.PathLike)) and not os.path.isfile(filename):
         raise FileNotFoundError(f'checkpoint file not found: {filename}')
-    with torch.serialization.safe_globals(CHECKPOINT_SAFE_GLOBALS):
+    # torch's safe_globals context sets and clears one process-wide list: two threads loading
+    # at once would clear it under each other (found by the fault-injection campaign)
+    with _SAFE_LOAD_LOCK, torch.serialization.safe_globals(CHECKPOINT_SAFE_GLOBALS):
         try:
             return torch.load(filename, map_location=map_location, weights_only=True)
         except pickle.UnpicklingError as error:

@@ -1,6 +1,7 @@
 from .backbone_unfreeze_hook import BackboneUnfreezeHook
 from .checkpoint_provenance_hook import CheckpointProvenanceHook
 from .confusion_matrix_hook import ConfusionMatrixHook
+from .dataset_epoch_hook import DatasetEpochHook
 from .early_stopping_hook import ResumableEarlyStoppingHook
 from .fault_point_hook import FaultPointHook
 from .feature_cache_hook import FeatureCacheReportHook
@@ -16,5 +17,5 @@ __all__ = [
     'TrainStatsHook', 'RNGStateHook', 'ResumableEarlyStoppingHook', 'ConfusionMatrixHook',
     'RichProgressHook', 'BackboneUnfreezeHook', 'ThresholdCalibrationHook', 'TeacherForcingHook',
     'FeatureCacheReportHook', 'TemperatureScalingHook', 'NonFiniteLossHook',
-    'CheckpointProvenanceHook', 'FaultPointHook'
+    'CheckpointProvenanceHook', 'FaultPointHook', 'DatasetEpochHook'
 ]

@@ -28,10 +28,14 @@ PLANS = {
 @pytest.fixture(scope='module')
 def campaign(tmp_path_factory):
     import fault_injection
-    args = argparse.Namespace(budget=60, lines=None, max_kills_per_trial=1, no_fuzz=True, workers=2,
-                              no_kill=False, seed=0,
+    # runs fork from the tool's pre-imported zygote (each child is tools/train.py's main,
+    # killed by a real SIGKILL): fresh interpreters would cost 15-30 s of start-up per run
+    args = argparse.Namespace(budget=60, lines=None, max_kills_per_trial=1, no_fuzz=True,
+                              workers=2, no_kill=False, no_zygote=False, seed=0,
                               work_dir=str(tmp_path_factory.mktemp('fault_injection')))
-    return fault_injection.Campaign(args)
+    campaign = fault_injection.Campaign(args)
+    yield campaign
+    campaign.zygote.close()
 
 
 def test_every_line_survives_a_kill_at_its_fault_point(campaign):

@@ -12,7 +12,7 @@ from vtt.setup_env import register_all_modules  # noqa: E402
 
 register_all_modules()
 
-from vtt.testing import TINY_CLIP_TEXT, TINY_CLIP_VISION  # noqa: E402
+from vtt.testing import TINY_CLIP_TEXT, TINY_CLIP_VISION, tiny_timesclip_overrides  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -40,26 +40,7 @@ def small_crop_csv(tmp_path_factory):
 
 def tiny_overrides(data_file):
     """Config lines that shrink a TimesCLIP experiment to a small CSV and tiny towers."""
-    return f'''
-data = dict(type='CSVTimeSeriesDataset', data_file={data_file!r}, id_column='sample_id',
-            _delete_=True, num_steps=12)
-train_dataloader = dict(batch_size=16, dataset=dict(data, split='train'))
-val_dataloader = dict(dataset=dict(data, split='val'))
-test_dataloader = dict(dataset=dict(data, split='test'))
-model = dict(
-    embed_dims=16,
-    vision_encoder=dict(config=dict(image_size=32, patch_size=8, hidden_size=32,
-                                    intermediate_size=64, num_hidden_layers=1,
-                                    num_attention_heads=2, projection_dim=16)),
-    renderer=dict(image_size=32, margin=2),
-    text_encoder=dict(config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1)),
-    patch_tokenizer=dict(num_heads=2, num_temporal_layers=0),
-    variate_selection=dict(num_heads=2),
-    head=dict(hidden_channels=16),
-    feature_cache_dir={osp.join(osp.dirname(data_file), 'feature_cache')!r})
-train_cfg = dict(max_epochs=3)
-default_hooks = dict(logger=dict(interval=2))
-'''
+    return tiny_timesclip_overrides(data_file, osp.join(osp.dirname(data_file), 'feature_cache'))
 
 
 @pytest.fixture(scope='session')

@@ -184,7 +184,8 @@ def zygote_main() -> None:
 def final_state(work_dir: str) -> dict:
     """The weights of the latest checkpoint and the test metrics of a finished run."""
     from vtt.utils.compat import safe_torch_load
-    latest = open(osp.join(work_dir, 'last_checkpoint')).read().strip()
+    with open(osp.join(work_dir, 'last_checkpoint')) as handle:
+        latest = handle.read().strip()
     state = safe_torch_load(latest)['state_dict']
     metrics_file = osp.join(work_dir, 'test_metrics.json')
     metrics = {}
@@ -249,8 +250,10 @@ def unreadable_checkpoints(work_dir: str) -> list:
             except Exception as error:  # reported, not raised: this is what we look for
                 bad.append(f'{name}: {type(error).__name__}: {error}')
     latest = osp.join(work_dir, 'last_checkpoint')
-    if osp.isfile(latest) and not osp.isfile(open(latest).read().strip()):
-        bad.append('last_checkpoint names a file that does not exist')
+    if osp.isfile(latest):
+        with open(latest) as handle:
+            if not osp.isfile(handle.read().strip()):
+                bad.append('last_checkpoint names a file that does not exist')
     return bad
 
 

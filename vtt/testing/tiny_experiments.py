@@ -17,37 +17,21 @@ TINY_LINES = ('timesclip', 'timemae_pretrain', 'cmg_pretrain', 'meteo_gate', 'me
               'meteo_products')
 
 
-def _config(root: str, base: str, body: str) -> str:
+def _config(base: str, body: str) -> str:
     return f'_base_ = [{osp.join(ROOT, "configs", base)!r}]\n' + body
 
 
 def _timesclip(folder: str) -> str:
     from vtt.datasets.synthetic import write_crop_phenology_csv
-    from vtt.testing import TINY_CLIP_TEXT, TINY_CLIP_VISION
+    from vtt.testing import tiny_timesclip_overrides
     csv = osp.join(folder, 'crop.csv')
     if not osp.isfile(csv):
         write_crop_phenology_csv(csv, seed=7, class_sizes=(24, 24, 24, 24))
-    return _config(folder, 'timesclip/dual_12s_demo.py', f'''
-data = dict(type='CSVTimeSeriesDataset', data_file={csv!r}, id_column='sample_id',
-            _delete_=True, num_steps=12)
-train_dataloader = dict(batch_size=16, dataset=dict(data, split='train'))
-val_dataloader = dict(dataset=dict(data, split='val'))
-test_dataloader = dict(dataset=dict(data, split='test'))
-model = dict(
-    embed_dims=16,
-    vision_encoder=dict(config={TINY_CLIP_VISION!r}),
-    renderer=dict(image_size=32, margin=2),
-    text_encoder=dict(config={TINY_CLIP_TEXT!r}),
-    patch_tokenizer=dict(num_heads=2, num_temporal_layers=0),
-    variate_selection=dict(num_heads=2),
-    head=dict(hidden_channels=16),
-    cache_vision_features=False, feature_cache_dir=None)
-train_cfg = dict(max_epochs=3)
-''')
+    return _config('timesclip/dual_12s_demo.py', tiny_timesclip_overrides(csv))
 
 
 def _timemae(folder: str) -> str:
-    return _config(folder, 'timemae/basicmotions_pretrain.py', '''
+    return _config('timemae/basicmotions_pretrain.py', '''
 model = dict(decoder=dict(num_layers=1))
 train_cfg = dict(max_epochs=4)
 default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=1, save_last=True))
@@ -55,37 +39,36 @@ default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=1, save_last=Tru
 
 
 def _cmg(folder: str) -> str:
-    return _config(folder, 'cmg/basicmotions_pretrain.py', '''
+    return _config('cmg/basicmotions_pretrain.py', '''
 train_cfg = dict(max_epochs=3)
 default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=1, save_last=True))
 ''')
 
 
-def _charts(folder: str, negatives: int = 24) -> str:
-    return (f"dict(type='SyntheticMeteoChartDataset', data_root={osp.join(folder, 'charts')!r}, "
-            f'generator=dict(seed=0, num_meteo=24, num_negative={negatives}, size=(96, 72)))')
-
-
-def _gate(folder: str) -> str:
-    return _config(folder, 'meteo/gate_demo.py', f'''
-demo_data = {_charts(folder)}
+def _chart_loaders(folder: str) -> str:
+    """Train, val and test on one small synthetic chart set (the gate and element stages)."""
+    charts = (f"dict(type='SyntheticMeteoChartDataset', data_root="
+              f"{osp.join(folder, 'charts')!r}, generator=dict(seed=0, num_meteo=24, "
+              'num_negative=24, size=(96, 72)))')
+    return f'''
+demo_data = {charts}
 train_dataloader = dict(dataset=demo_data, batch_size=8)
 val_dataloader = dict(dataset=demo_data)
 test_dataloader = dict(dataset=demo_data)
-model = dict(backbone=dict(_delete_=True, type='TimmEncoder', model_name='test_resnet'))
 train_cfg = dict(max_epochs=3)
+'''
+
+
+def _gate(folder: str) -> str:
+    return _config('meteo/gate_demo.py', _chart_loaders(folder) + '''
+model = dict(backbone=dict(_delete_=True, type='TimmEncoder', model_name='test_resnet'))
 ''')
 
 
 def _elements(folder: str) -> str:
-    return _config(folder, 'meteo/elements_demo.py', f'''
-demo_data = {_charts(folder)}
-train_dataloader = dict(dataset=demo_data, batch_size=8)
-val_dataloader = dict(dataset=demo_data)
-test_dataloader = dict(dataset=demo_data)
+    return _config('meteo/elements_demo.py', _chart_loaders(folder) + '''
 model = dict(backbone=dict(_delete_=True, type='TimmEncoder', model_name='test_resnet'),
              head=dict(embed_dims=16, hidden_dims=16, decode='parallel'))
-train_cfg = dict(max_epochs=3)
 ''')
 
 
@@ -97,7 +80,7 @@ def _products(folder: str) -> str:
     charts = (f"dict(type='SyntheticMeteoChartDataset', data_root="
               f"{osp.join(folder, 'product_charts')!r}, generator=dict(seed=0, num_meteo=32, "
               'num_negative=0, size=(64, 64)))')
-    return _config(folder, 'meteo/products_gemma3_tiny_demo.py', f'''
+    return _config('meteo/products_gemma3_tiny_demo.py', f'''
 charts = {charts}
 train_dataloader = dict(dataset=dict(charts=charts))
 val_dataloader = dict(dataset=dict(charts=charts))

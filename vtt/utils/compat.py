@@ -129,7 +129,7 @@ def safe_torch_load(filename: Any, map_location: Any = 'cpu') -> Any:
                 'you trust; if this global is a harmless type your own code saved, add it with '
                 '`torch.serialization.add_safe_globals([...])` before loading.') from None
         except Exception as error:  # torch fails on damaged files with a dozen types
-            if isinstance(error, (FileNotFoundError, UnsafeCheckpointError)):
+            if isinstance(error, FileNotFoundError):
                 raise
             # torch reports a damaged file from deep inside its zip reader or unpickler
             raise DataFormatError(f'{filename}: not a readable checkpoint (corrupted or '

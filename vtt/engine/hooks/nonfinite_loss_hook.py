@@ -79,9 +79,11 @@ class NonFiniteLossHook(Hook):
 
         def checked_parse_losses(losses):
             parsed, log_vars = parse_losses(losses)
-            bad = _non_finite_terms(losses)
-            if not bad and not math.isfinite(float(parsed.detach())):
-                bad = [f'loss={float(parsed.detach())}']
+            # one check of the total on the hot path (a NaN or inf in any term makes it
+            # non-finite); the terms are looked at only to name the culprit
+            total = float(parsed.detach())
+            bad = [] if math.isfinite(total) else (_non_finite_terms(losses)
+                                                   or [f'loss={total}'])
             self._bad = bad if _any_rank(bool(bad)) else []
             if self._bad and self.action == 'stop':
                 self._stop(runner)

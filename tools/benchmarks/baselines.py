@@ -146,7 +146,7 @@ def run_timemae(name, base, splits, steps, info, args, work_dir):
                                    ensemble=args.ensemble, min_steps=args.min_steps,
                                    min_epochs=args.min_epochs)
     return dict(acc=result['acc'], macro_f1=result['macro_f1'],
-                note=f"ensemble of {args.ensemble}; chose {result['choice']}")
+                note=f"ensemble of {result['members']}; chose {result['choice']}")
 
 
 RUNNERS = dict(timesclip=run_timesclip, minirocket=run_minirocket,

@@ -198,7 +198,8 @@ def run_timemae(splits, seed, base, work_dir, ensemble=3, min_steps=None, min_ep
                              pretrained=checkpoint if choice == 'pretrained' else None, **common)
         scores = scores + predict_scores(Runner.from_cfg(cfg).train(), splits['test'])
     result = classification_metrics(splits['test'].labels.numpy(), np.argmax(scores, 1))
-    return dict(result, val_acc=candidates[choice][0], choice=choice)
+    return dict(result, val_acc=candidates[choice][0], choice=choice,
+                members=recipe.ensemble)  # 1 on large sets, whatever was asked
 
 
 RUNNERS = dict(timemae=run_timemae, minirocket=run_minirocket)

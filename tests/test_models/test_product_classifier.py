@@ -261,6 +261,42 @@ def test_visual_path_trains_the_projector_scores_exactly_and_reloads(tiny_text_d
                           cached, atol=1e-5)
 
 
+def test_visual_encoder_fine_tunes_when_its_config_says_so(tiny_text_dir, batch, tmp_path):
+    def build_trainable(seed):
+        torch.manual_seed(seed)
+        return MODELS.build(dict(
+            type='ChartProductClassifier',
+            lm=dict(type='HFCausalLM', pretrained=tiny_text_dir, quantization='nf4',
+                    lora=dict(r=4, alpha=8, dropout=0.0)),
+            visual=dict(encoder=dict(type='MobileNetV2Encoder', pretrained=None, frozen=False,
+                                     width_mult=0.25, out_type='feature_map', image_size=64),
+                        tokens=4)))
+
+    model = build_trainable(0).train()
+    encoder = model.visual_encoder
+    assert not encoder.training  # BatchNorm statistics stay as they are
+    stats = {k: v.clone() for k, v in encoder.state_dict().items() if 'running' in k}
+    out = model(**model.data_preprocessor(batch, True), mode='loss')
+    out['loss'].backward()
+    grads = [p.grad for p in encoder.parameters()]
+    assert all(g is not None for g in grads) and sum(g.abs().sum() for g in grads) > 0
+    assert all(torch.equal(v, encoder.state_dict()[k]) for k, v in stats.items())
+    # the fine-tuned encoder's weights are saved with the adapters and reload exactly
+    with torch.no_grad():
+        for p in encoder.parameters():
+            p.add_(0.01 * torch.randn_like(p))
+    model.eval()
+    image, names = torch.rand(3, 48, 64), ['地面气压场', '地面分析图']
+    scores = model.score_candidates(image, ['pressure field'], names)['scores']
+    state = model.state_dict()
+    assert any(k.startswith('visual_encoder.backbone.') for k in state)
+    torch.save(state, tmp_path / 'trained_encoder.pth')
+    fresh = build_trainable(3).eval()
+    fresh.load_state_dict(torch.load(tmp_path / 'trained_encoder.pth', weights_only=False))
+    assert torch.allclose(fresh.score_candidates(image, ['pressure field'], names)['scores'],
+                          scores, atol=1e-5)
+
+
 def test_visual_needs_a_text_only_lm_and_a_square_grid(tiny_dir, tiny_text_dir):
     encoder = dict(type='MobileNetV2Encoder', pretrained=None, width_mult=0.25,
                    out_type='feature_map', image_size=64)

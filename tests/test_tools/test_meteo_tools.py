@@ -278,3 +278,20 @@ def test_infer_runs_the_full_cascade_with_products(tmp_path):
     alone = run_tool('tools/meteo/infer.py', images, '--gate', str(tmp_path / 'gate.pth'),
                      '--products', str(work))
     assert alone.returncode == 1 and 'needs the element stage' in alone.stderr
+
+
+def test_visual_token_probe_finds_the_charts_only_the_image_decides():
+    sys.path.insert(0, osp.join(ROOT, 'tools', 'benchmarks'))
+    from visual_token_probe import chance_level
+    assert chance_level(['a', 'a', 'b', 'c'], [1, 1, 1, 2]) == 0.75
+    result = run_tool('tools/benchmarks/visual_token_probe.py',
+                      'configs/meteo/products_gemma3_270m_qlora.py', '--sizes', '64',
+                      '--grids', '1', '--folds', '2', '--seeds', '1')
+    assert result.returncode == 0, result.stderr[-2000:]
+    # the demo data: pressure + front (2 products) and height + temperature + wind (2)
+    match = re.search(r'(\d+) charts whose element set fits several products \(2 element '
+                      r'sets, 4 products\)', result.stdout)
+    assert match and int(match.group(1)) >= 40, result.stdout
+    row = re.search(r'64 .*1 x 1 .*?(0\.\d{3}) .*?(0\.\d{3})', result.stdout)
+    assert row and 0 < float(row.group(1)) <= 1 and 0.25 <= float(row.group(2)) < 1, \
+        result.stdout

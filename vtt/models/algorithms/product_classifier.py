@@ -70,7 +70,9 @@ class ChartProductClassifier(BaseAlgorithm):
             ``tokens`` (a square number of visual tokens, the feature map average-pooled to a
             ``sqrt x sqrt`` grid; default 4) and ``hidden`` (the projector's hidden width;
             default the LM's). The projector (Linear -> GELU -> Linear into the LM's embedding
-            width) trains with the adapters and is saved with them.
+            width) trains with the adapters and is saved with them. The encoder is frozen
+            unless its own config says ``frozen=False``: then it fine-tunes too (BatchNorm
+            statistics kept) and its weights are saved with the adapters.
         data_preprocessor (dict, optional): Defaults to ``BaseDataPreprocessor``.
 
     Batches come from :class:`~vtt.datasets.MeteoProductDataset` with ``product_collate``:
@@ -104,6 +106,7 @@ class ChartProductClassifier(BaseAlgorithm):
         self.register_buffer('temperature', torch.ones(()))
         self._processor = None
         self.visual_encoder = self.visual_projector = None
+        self.visual_encoder_trains = False
         if visual is not None:
             self._build_visual(dict(visual))
 
@@ -122,7 +125,13 @@ class ChartProductClassifier(BaseAlgorithm):
         self.visual_encoder = MODELS.build(visual['encoder'])
         if getattr(self.visual_encoder, 'out_type', 'feature_map') != 'feature_map':
             raise ConfigError("visual.encoder must return a feature map (out_type='feature_map')")
-        self.visual_encoder.requires_grad_(False).eval()  # frozen, whatever its own default
+        # Frozen unless its config says frozen=False: then it fine-tunes with the adapters (and
+        # its weights go into checkpoints). Either way it stays in eval mode: batches of a few
+        # charts would make BatchNorm statistics noise.
+        self.visual_encoder_trains = getattr(self.visual_encoder, 'frozen', True) is False
+        if not self.visual_encoder_trains:
+            self.visual_encoder.requires_grad_(False)
+        self.visual_encoder.eval()
         width = self.lm.config.get_text_config().hidden_size
         hidden = int(visual.get('hidden') or width)
         self.visual_grid = grid
@@ -133,7 +142,7 @@ class ChartProductClassifier(BaseAlgorithm):
     def train(self, mode: bool = True):
         super().train(mode)
         if self.visual_encoder is not None:
-            self.visual_encoder.eval()  # frozen: BatchNorm keeps its statistics
+            self.visual_encoder.eval()  # BatchNorm keeps its statistics, frozen or not
         return self
 
     def init_weights(self) -> None:
@@ -212,7 +221,7 @@ class ChartProductClassifier(BaseAlgorithm):
     def visual_tokens(self, images: torch.Tensor) -> torch.Tensor:
         """``images [N, 3, H, W]`` in [0, 1] -> ``[N, tokens, H_lm]`` projected visual
         tokens (frozen encoder, average-pooled grid, trained projector)."""
-        with torch.no_grad():
+        with torch.set_grad_enabled(self.visual_encoder_trains and torch.is_grad_enabled()):
             feats = self.visual_encoder(images)  # [N, C, h, w]
         grid = torch.nn.functional.adaptive_avg_pool2d(feats, self.visual_grid)
         return self.visual_projector(grid.flatten(2).transpose(1, 2))

@@ -43,9 +43,7 @@ val_dataloader = dict(dataset=dict(data, split='val'))
 test_dataloader = dict(dataset=dict(data, split='test'))
 model = dict(
     embed_dims=16,
-    vision_encoder=dict(config=dict(image_size=32, patch_size=8, hidden_size=32,
-                                    intermediate_size=64, num_hidden_layers=1,
-                                    num_attention_heads=2, projection_dim=16)),
+    vision_encoder=dict(config={TINY_CLIP_VISION!r}),
     renderer=dict(image_size=32, margin=2),
     text_encoder=dict(config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1)),
     patch_tokenizer=dict(num_heads=2, num_temporal_layers=0),

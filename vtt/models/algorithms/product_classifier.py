@@ -220,7 +220,8 @@ class ChartProductClassifier(BaseAlgorithm):
 
     def visual_tokens(self, images: torch.Tensor) -> torch.Tensor:
         """``images [N, 3, H, W]`` in [0, 1] -> ``[N, tokens, H_lm]`` projected visual
-        tokens (frozen encoder, average-pooled grid, trained projector)."""
+        tokens (the encoder, frozen unless configured to fine-tune; an average-pooled grid; the
+        trained projector)."""
         with torch.set_grad_enabled(self.visual_encoder_trains and torch.is_grad_enabled()):
             feats = self.visual_encoder(images)  # [N, C, h, w]
         grid = torch.nn.functional.adaptive_avg_pool2d(feats, self.visual_grid)

@@ -306,3 +306,117 @@ def test_visual_needs_a_text_only_lm_and_a_square_grid(tiny_dir, tiny_text_dir):
         MODELS.build(dict(type='ChartProductClassifier',
                           lm=dict(type='HFCausalLM', pretrained=tiny_text_dir),
                           visual=dict(encoder=encoder, tokens=3)))
+
+
+def build_views(tiny_text_dir, views, encoder=None, seed=0):
+    torch.manual_seed(seed)
+    encoder = encoder or dict(type='TimmEncoder', model_name='test_resnet',
+                              out_type='feature_map')
+    return MODELS.build(dict(
+        type='ChartProductClassifier',
+        lm=dict(type='HFCausalLM', pretrained=tiny_text_dir, quantization='nf4',
+                lora=dict(r=4, alpha=8, dropout=0.0)),
+        visual=dict(encoder=encoder, views=views)))
+
+
+def test_views_encode_each_crop_at_its_size_and_pool_to_its_grid(tiny_text_dir):
+    import torch.nn.functional as F
+    views = [dict(box=(0, 0, 1, 1), size=(32, 32), grid=(2, 2)),
+             dict(box=(0, 0, 1, 0.25), size=(16, 64), grid=(1, 3))]
+    model = build_views(tiny_text_dir, views).eval()
+    assert model.num_visual_tokens == 7
+    images = torch.rand(2, 3, 48, 64)
+    feats = model.visual_features(images)
+    assert feats.shape[:2] == (2, 7)
+    # by hand: the top quarter (12 of 48 rows), resized to 16 x 64, encoded, pooled to 1 x 3
+    strip = F.interpolate(images[:, :, :12], size=(16, 64), mode='bilinear', antialias=True,
+                          align_corners=False)
+    with torch.no_grad():
+        expected = F.adaptive_avg_pool2d(model.visual_encoder(strip), (1, 3))
+    assert torch.allclose(feats[:, 4:], expected.flatten(2).transpose(1, 2), atol=1e-6)
+    # the strip's tokens see the title rows only: changing the bottom leaves them alone
+    changed = images.clone()
+    changed[:, :, 24:] = torch.rand_like(changed[:, :, 24:])
+    other = model.visual_features(changed)
+    assert torch.allclose(other[:, 4:], feats[:, 4:], atol=1e-6)
+    assert not torch.allclose(other[:, :4], feats[:, :4], atol=1e-4)
+    # the prompt holds one placeholder per token of every view
+    prompt = model.encode_prompt_inputs(images[0], ['wind field'], ['甲', '乙'])
+    assert int((prompt['input_ids'][0] == model.tokenizer.pad_token_id).sum()) == 7
+
+
+def test_a_batch_encodes_its_images_at_once_with_the_same_loss(tiny_text_dir, batch):
+    views = [dict(size=(32, 32), grid=(1, 1)), dict(box=(0, 0, 1, 0.5), size=(16, 32))]
+    model = build_views(tiny_text_dir, views).train()
+    calls = []
+    model.visual_encoder.register_forward_hook(lambda m, i, o: calls.append(i[0].shape[0]))
+    data = model.data_preprocessor(batch, True)
+    loss = model(**data, mode='loss')['loss']
+    assert calls == [2, 2]  # one pass per view for both images of the batch
+    # the same as each image on its own (the encoder's BatchNorm is in eval mode)
+    single = torch.cat([model.visual_tokens(data['inputs'][i:i + 1]) for i in range(2)])
+    assert torch.allclose(model.visual_tokens(data['inputs']), single, atol=1e-5)
+    assert torch.isfinite(loss)
+
+
+def test_views_are_checked(tiny_text_dir):
+    encoder = dict(type='MobileNetV2Encoder', pretrained=None, width_mult=0.25,
+                   out_type='feature_map', image_size=64)
+    with pytest.raises(ConfigError, match='image_size=None'):
+        build_views(tiny_text_dir, [dict(size=(32, 32))], encoder=encoder)
+    with pytest.raises(ConfigError, match=r'views\[0\]\.box'):
+        build_views(tiny_text_dir, [dict(box=(0, 0.5, 1, 0.2))])
+    with pytest.raises(ConfigError, match=r'views\[1\]: unknown keys'):
+        build_views(tiny_text_dir, [dict(), dict(tokens=4)])
+    with pytest.raises(ConfigError, match='not both'):
+        MODELS.build(dict(type='ChartProductClassifier',
+                          lm=dict(type='HFCausalLM', pretrained=tiny_text_dir),
+                          visual=dict(encoder=encoder, tokens=4, views=[dict()])))
+
+
+@pytest.fixture(scope='module')
+def product_dataset(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('warmup_charts') / 'charts')
+    return DATASETS.build(dict(
+        type='MeteoProductDataset', train=True, seed=0,
+        charts=dict(type='SyntheticMeteoChartDataset', data_root=root, split='all',
+                    generator=dict(seed=0, num_meteo=12, num_negative=0, size=(64, 64)))))
+
+
+def test_warm_up_trains_the_views_own_encoder_with_batch_statistics_then_freezes_it(
+        tiny_text_dir, product_dataset, tmp_path):
+    small = dict(type='MobileNetV2Encoder', pretrained=None, width_mult=0.25,
+                 out_type='feature_map', image_size=None)
+    views = [dict(size=(32, 32), grid=(1, 1)),
+             dict(box=(0, 0, 1, 0.25), size=(16, 64), grid=(1, 2),
+                  encoder=dict(small, frozen=False))]
+    model = build_views(tiny_text_dir, views, encoder=dict(small, frozen=True)).train()
+    shared, strip = model.visual_encoder, model.visual_view_encoders['1']
+    assert model.visual_encoders() == [shared, strip] and model.visual_encoder_trains
+    before = {k: v.clone() for k, v in model.state_dict().items() if k.startswith('visual_')}
+    history = model.warm_up_visual(product_dataset, epochs=8, lr=1e-3, head_lr=1e-2,
+                                   batch_size=4, freeze_after=True, progress=False)
+    assert [row['epoch'] for row in history] == list(range(1, 9))
+    assert history[-1]['loss'] < history[0]['loss']
+    after = model.state_dict()
+    changed = {k for k, v in before.items() if not torch.equal(v, after[k])}
+    # the strip's encoder learnt, BatchNorm statistics included; the frozen shared one did not
+    assert any(k.startswith('visual_view_encoders.1.') and 'weight' in k for k in changed)
+    assert any(k.startswith('visual_view_encoders.1.') and 'running_mean' in k for k in changed)
+    assert not any(k.startswith('visual_encoder.') for k in changed)
+    assert not any(k.startswith('visual_projector.') for k in changed)  # only the LM trains it
+    # back in eval mode and frozen: the LM's training keeps it; its weights are still saved
+    assert not strip.training and not model.visual_encoder_trains
+    model.train()
+    out = model(**model.data_preprocessor(product_collate([product_dataset[i] for i in (0, 1)]),
+                                           True), mode='loss')
+    out['loss'].backward()
+    assert all(p.grad is None for p in strip.parameters())
+    assert any(p.grad is not None for p in model.visual_projector.parameters())
+    assert any(k.startswith('visual_view_encoders.1.backbone.') for k in model.state_dict())
+
+
+def test_warm_up_needs_a_trainable_encoder(tiny_text_dir, product_dataset):
+    model = build_visual(tiny_text_dir)
+    with pytest.raises(ConfigError, match='frozen'):
+        model.warm_up_visual(product_dataset, epochs=1, lr=1e-3, progress=False)

@@ -12,10 +12,11 @@ from .teacher_forcing_hook import TeacherForcingHook
 from .temperature_scaling_hook import TemperatureScalingHook
 from .threshold_calibration_hook import ThresholdCalibrationHook
 from .train_stats_hook import TrainStatsHook
+from .visual_warmup_hook import VisualWarmupHook
 
 __all__ = [
     'TrainStatsHook', 'RNGStateHook', 'ResumableEarlyStoppingHook', 'ConfusionMatrixHook',
     'RichProgressHook', 'BackboneUnfreezeHook', 'ThresholdCalibrationHook', 'TeacherForcingHook',
     'FeatureCacheReportHook', 'TemperatureScalingHook', 'NonFiniteLossHook',
-    'CheckpointProvenanceHook', 'FaultPointHook', 'DatasetEpochHook'
+    'CheckpointProvenanceHook', 'FaultPointHook', 'DatasetEpochHook', 'VisualWarmupHook'
 ]

@@ -73,6 +73,13 @@ class ChartProductClassifier(BaseAlgorithm):
             width) trains with the adapters and is saved with them. The encoder is frozen
             unless its own config says ``frozen=False``: then it fine-tunes too (BatchNorm
             statistics kept) and its weights are saved with the adapters.
+            Instead of ``tokens``, ``views`` encodes several crops of the image with the same
+            encoder (like LLaVA's global view + tiles): a list of ``dict(box=(x0, y0, x1, y1)``
+            (fractions of the image; default the whole image), ``size=(h, w)`` (the crop is
+            resized to it; needs ``encoder.image_size=None``), ``grid=(rows, cols)`` (tokens
+            pooled from the view's feature map))``; their tokens follow one another. A weather
+            chart names its product in its title line: a wide, high-resolution view of the top
+            strip gives the encoder the pixels to read it (see the 270M config).
         data_preprocessor (dict, optional): Defaults to ``BaseDataPreprocessor``.
 
     Batches come from :class:`~vtt.datasets.MeteoProductDataset` with ``product_collate``:
@@ -106,7 +113,7 @@ class ChartProductClassifier(BaseAlgorithm):
         self.register_buffer('temperature', torch.ones(()))
         self._processor = None
         self.visual_encoder = self.visual_projector = None
-        self.visual_encoder_trains = False
+        self.visual_view_encoders = torch.nn.ModuleDict()
         if visual is not None:
             self._build_visual(dict(visual))
 
@@ -117,32 +124,112 @@ class ChartProductClassifier(BaseAlgorithm):
         if 'encoder' not in visual:
             raise ConfigError("visual needs an 'encoder', e.g. dict(type='MobileNetV2Encoder', "
                               "pretrained='imagenet', out_type='feature_map')")
-        tokens = int(visual.get('tokens', 4))
-        grid = int(round(tokens**0.5))
-        if grid * grid != tokens:
-            raise ConfigError(f'visual.tokens must be a square number (a pooled grid), got '
-                              f'{tokens}')
-        self.visual_encoder = MODELS.build(visual['encoder'])
-        if getattr(self.visual_encoder, 'out_type', 'feature_map') != 'feature_map':
-            raise ConfigError("visual.encoder must return a feature map (out_type='feature_map')")
-        # Frozen unless its config says frozen=False: then it fine-tunes with the adapters (and
-        # its weights go into checkpoints). Either way it stays in eval mode: batches of a few
-        # charts would make BatchNorm statistics noise.
-        self.visual_encoder_trains = getattr(self.visual_encoder, 'frozen', True) is False
-        if not self.visual_encoder_trains:
-            self.visual_encoder.requires_grad_(False)
-        self.visual_encoder.eval()
+        self.visual_views = self._parse_views(visual)
+        unknown = set(visual) - {'encoder', 'tokens', 'views', 'hidden'}
+        if unknown:
+            raise ConfigError(f'visual: unknown keys {sorted(unknown)} (allowed: encoder, '
+                              f'tokens, views, hidden)')
+        self.visual_encoder = self._build_encoder(visual['encoder'], 'visual.encoder',
+                                                  self.visual_views)
+        # a view with its own encoder (e.g. a title strip read by a separately trained copy)
+        self.visual_view_encoders = torch.nn.ModuleDict({
+            str(i): self._build_encoder(view['encoder'], f'visual.views[{i}].encoder', [view])
+            for i, view in enumerate(self.visual_views) if view['encoder'] is not None})
+        for name, encoder in self.visual_view_encoders.items():
+            if encoder.output_dim != self.visual_encoder.output_dim:
+                raise ConfigError(f'visual.views[{name}].encoder gives {encoder.output_dim} '
+                                  f'channels, visual.encoder {self.visual_encoder.output_dim}: '
+                                  f'the views share one projector, so they must match')
         width = self.lm.config.get_text_config().hidden_size
         hidden = int(visual.get('hidden') or width)
-        self.visual_grid = grid
         self.visual_projector = torch.nn.Sequential(
             torch.nn.Linear(self.visual_encoder.output_dim, hidden), torch.nn.GELU(),
             torch.nn.Linear(hidden, width))
 
+    @staticmethod
+    def _build_encoder(cfg: dict, where: str, views: Sequence[dict]) -> torch.nn.Module:
+        encoder = MODELS.build(cfg)
+        if getattr(encoder, 'out_type', 'feature_map') != 'feature_map':
+            raise ConfigError(f"{where} must return a feature map (out_type='feature_map')")
+        if any(view['size'] is not None for view in views) and \
+                getattr(encoder, 'image_size', None) is not None:
+            raise ConfigError(f'visual.views set their own input sizes: set {where}.image_size'
+                              f'=None (the encoder would resize every view to its square '
+                              f'image_size again)')
+        # Frozen unless its config says frozen=False: then it fine-tunes with the adapters (and
+        # its weights go into checkpoints). Either way it stays in eval mode: batches of a few
+        # charts would make BatchNorm statistics noise (only warm_up_visual, with batches of
+        # images alone, lets them adapt).
+        if getattr(encoder, 'frozen', True) is not False:
+            encoder.requires_grad_(False)
+        return encoder.eval()
+
+    def visual_encoders(self) -> List[torch.nn.Module]:
+        """The shared visual encoder and those of views with their own."""
+        if self.visual_encoder is None:
+            return []
+        return [self.visual_encoder, *self.visual_view_encoders.values()]
+
+    @property
+    def visual_encoder_trains(self) -> bool:
+        """Whether any visual encoder has trainable weights."""
+        return any(p.requires_grad for e in self.visual_encoders() for p in e.parameters())
+
+    def _encoder_of_view(self, index: int) -> torch.nn.Module:
+        return self.visual_view_encoders[str(index)] \
+            if str(index) in self.visual_view_encoders else self.visual_encoder
+
+    @staticmethod
+    def _parse_views(visual: dict) -> List[dict]:
+        """``visual`` -> ``[{'box': (x0, y0, x1, y1) fractions, 'size': (h, w) or None,
+        'grid': (gh, gw)}]``, one per view; without ``views`` one whole-image view of
+        ``tokens`` (a square number) tokens at the encoder's own size."""
+        if 'views' not in visual:
+            tokens = int(visual.get('tokens', 4))
+            grid = int(round(tokens**0.5))
+            if grid * grid != tokens:
+                raise ConfigError(f'visual.tokens must be a square number (a pooled grid), got '
+                                  f'{tokens}')
+            return [dict(box=(0.0, 0.0, 1.0, 1.0), size=None, grid=(grid, grid), encoder=None)]
+        if 'tokens' in visual:
+            raise ConfigError('visual: give either tokens (one whole-image view) or views '
+                              '(each with its own grid), not both')
+        views = []
+        for i, view in enumerate(visual['views']):
+            where = f'visual.views[{i}]'
+            unknown = set(view) - {'box', 'size', 'grid', 'encoder'}
+            if unknown:
+                raise ConfigError(f'{where}: unknown keys {sorted(unknown)} (allowed: box, '
+                                  f'size, grid, encoder)')
+            box = tuple(float(v) for v in view.get('box', (0.0, 0.0, 1.0, 1.0)))
+            if len(box) != 4 or not (0 <= box[0] < box[2] <= 1 and 0 <= box[1] < box[3] <= 1):
+                raise ConfigError(f'{where}.box must be (x0, y0, x1, y1) fractions of the '
+                                  f'image with 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1, got '
+                                  f'{view.get("box")}')
+            size = view.get('size')
+            if size is not None:
+                size = (int(size), int(size)) if isinstance(size, int) else tuple(map(int, size))
+                if len(size) != 2 or min(size) < 1:
+                    raise ConfigError(f'{where}.size must be (height, width) in pixels, got '
+                                      f'{view.get("size")}')
+            grid = view.get('grid', 2)
+            grid = (int(grid), int(grid)) if isinstance(grid, int) else tuple(map(int, grid))
+            if len(grid) != 2 or min(grid) < 1:
+                raise ConfigError(f'{where}.grid must be rows x columns of pooled tokens, got '
+                                  f'{view.get("grid")}')
+            views.append(dict(box=box, size=size, grid=grid, encoder=view.get('encoder')))
+        if not views:
+            raise ConfigError('visual.views is empty: give at least one view')
+        return views
+
+    @property
+    def num_visual_tokens(self) -> int:
+        return sum(v['grid'][0] * v['grid'][1] for v in self.visual_views)
+
     def train(self, mode: bool = True):
         super().train(mode)
-        if self.visual_encoder is not None:
-            self.visual_encoder.eval()  # BatchNorm keeps its statistics, frozen or not
+        for encoder in self.visual_encoders():
+            encoder.eval()  # BatchNorm keeps its statistics, frozen or not
         return self
 
     def init_weights(self) -> None:
@@ -189,11 +276,12 @@ class ChartProductClassifier(BaseAlgorithm):
                 dict(role='user', content=content)]
 
     def encode_prompt_inputs(self, image: Optional[torch.Tensor], element_names,
-                             candidate_names) -> dict:
+                             candidate_names, visual: Optional[torch.Tensor] = None) -> dict:
         """The LM inputs of one example's prompt, ending where the answer starts: ``input_ids
         [1, P]``, plus ``pixel_values`` and ``token_type_ids`` for a multimodal LM, or
         ``inputs_embeds [1, P, H]`` with the projected visual tokens spliced in (``visual``;
-        their ``input_ids`` are pad placeholders)."""
+        their ``input_ids`` are pad placeholders). ``visual [1, tokens, H]``: the image's
+        projected visual tokens when already computed (a batch encodes its images at once)."""
         text = self.processor.apply_chat_template(self.messages(element_names, candidate_names),
                                                   add_generation_prompt=True, tokenize=False)
         if self.multimodal:
@@ -208,24 +296,137 @@ class ChartProductClassifier(BaseAlgorithm):
         tokenizer = self.tokenizer
         pieces = [torch.tensor(tokenizer(part, add_special_tokens=False).input_ids,
                                dtype=torch.long) for part in (before, after)]
-        count = self.visual_grid**2
+        count = self.num_visual_tokens
         ids = torch.cat([pieces[0], torch.full((count, ), tokenizer.pad_token_id or 0),
                          pieces[1]])[None].to(self.lm._device())
         embeds = self.lm.model.get_input_embeddings()(ids)
-        visual = self.visual_tokens(image[None].to(self.lm._device()))  # [1, n, H]
+        if visual is None:
+            visual = self.visual_tokens(image[None].to(self.lm._device()))  # [1, n, H]
         start = pieces[0].numel()
         embeds = torch.cat([embeds[:, :start], visual.to(embeds.dtype),
                             embeds[:, start + count:]], dim=1)
         return dict(input_ids=ids, inputs_embeds=embeds)
 
+    def visual_features(self, images: torch.Tensor) -> torch.Tensor:
+        """``images [N, 3, H, W]`` in [0, 1] -> ``[N, tokens, C]``: every view cropped from the
+        images, resized to its size, encoded (frozen unless configured to fine-tune) and
+        average-pooled to its grid, the views' tokens one after the other (rows first)."""
+        height, width = images.shape[-2:]
+        tokens = []
+        for index, view in enumerate(self.visual_views):
+            encoder = self._encoder_of_view(index)
+            trains = any(p.requires_grad for p in encoder.parameters())
+            with torch.set_grad_enabled(trains and torch.is_grad_enabled()):
+                x0, y0, x1, y1 = view['box']
+                crop = images[..., int(round(y0 * height)):max(int(round(y1 * height)), 1),
+                              int(round(x0 * width)):max(int(round(x1 * width)), 1)]
+                if view['size'] is not None and tuple(crop.shape[-2:]) != view['size']:
+                    crop = torch.nn.functional.interpolate(crop, size=view['size'],
+                                                           mode='bilinear', antialias=True,
+                                                           align_corners=False)
+                feats = encoder(crop)  # [N, C, h, w]
+                grid = torch.nn.functional.adaptive_avg_pool2d(feats, view['grid'])
+                tokens.append(grid.flatten(2).transpose(1, 2))
+        return torch.cat(tokens, dim=1)
+
     def visual_tokens(self, images: torch.Tensor) -> torch.Tensor:
-        """``images [N, 3, H, W]`` in [0, 1] -> ``[N, tokens, H_lm]`` projected visual
-        tokens (the encoder, frozen unless configured to fine-tune; an average-pooled grid; the
-        trained projector)."""
-        with torch.set_grad_enabled(self.visual_encoder_trains and torch.is_grad_enabled()):
-            feats = self.visual_encoder(images)  # [N, C, h, w]
-        grid = torch.nn.functional.adaptive_avg_pool2d(feats, self.visual_grid)
-        return self.visual_projector(grid.flatten(2).transpose(1, 2))
+        """``images [N, 3, H, W]`` in [0, 1] -> ``[N, tokens, H_lm]`` projected visual tokens
+        (:meth:`visual_features` through the trained projector)."""
+        return self.visual_projector(self.visual_features(images))
+
+    def warm_up_visual(self, dataset, epochs: int, lr: float, head_lr: Optional[float] = None,
+                       batch_size: int = 16, weight_decay: float = 1e-4, seed: int = 0,
+                       freeze_after: bool = False, progress: bool = True) -> List[dict]:
+        """Train the trainable visual encoders on their own before the LM sees their tokens:
+        a linear head on their views' tokens (``[N, tokens * C]``, so a token's place counts)
+        predicts each training image's product (``data_samples['label']``, the vocabulary
+        index), cross entropy, AdamW; the head is thrown away afterwards.
+
+        Why: with the elements given as text, the LM's loss reaches the encoder only through
+        the few charts whose element set several products share, and one LM step costs as much
+        as dozens of encoder steps; this uses every training image at the encoder's cost.
+
+        The trained encoders run in train mode here, so their BatchNorm statistics adapt to
+        what they see (a title strip is nothing like an ImageNet photo; fine-tuning MobileNetV2
+        on title strips with ImageNet's statistics kept collapsed to one class on the demo
+        charts, with batch statistics it learnt to read them), then go back to eval mode.
+        ``freeze_after=True`` freezes them afterwards, so the LM's training keeps what they
+        learnt (their weights are still saved in checkpoints). Under DDP every rank takes its
+        share of the images and the gradients are averaged, so the ranks stay identical.
+
+        Returns one ``dict(epoch, loss, acc)`` per epoch (training loss and accuracy).
+        """
+        from mmengine.dist import all_reduce, get_rank, get_world_size
+        from rich.progress import track
+        from torch.utils.data import DataLoader, DistributedSampler
+
+        from vtt.datasets.meteo_products import product_collate
+        if self.visual_encoder is None:
+            raise ConfigError('warm_up_visual needs visual=dict(encoder=...) (a text-only LM '
+                              'with visual tokens)')
+        trained = [e for e in self.visual_encoders()
+                   if any(p.requires_grad for p in e.parameters())]
+        if not trained:
+            raise ConfigError('warm_up_visual: every visual encoder is frozen; set frozen=False '
+                              'in the config of the one to train (model.visual.encoder or a '
+                              "view's encoder)")
+        device = self.lm._device()
+        num_classes = len(dataset.vocab.products)
+        world = get_world_size()
+        sampler = DistributedSampler(dataset, world, get_rank(), shuffle=True, seed=seed) \
+            if world > 1 else None
+        loader = DataLoader(dataset, batch_size=batch_size, shuffle=sampler is None,
+                            sampler=sampler, generator=torch.Generator().manual_seed(seed),
+                            collate_fn=product_collate)
+        # the head sees only the tokens of the views whose encoder trains: were it to see the
+        # frozen views too it could lean on them, and the trained encoder would learn less
+        # (on the demo charts the whole-image view alone tells most products apart, and the
+        # title strip's encoder would not have to read)
+        token_mask = torch.cat([
+            torch.full((v['grid'][0] * v['grid'][1], ),
+                       any(p.requires_grad for p in self._encoder_of_view(i).parameters()))
+            for i, v in enumerate(self.visual_views)]).to(device)
+        head = torch.nn.Linear(int(token_mask.sum()) * self.visual_encoder.output_dim,
+                               num_classes).to(device)
+        params = [p for e in trained for p in e.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW([dict(params=params, lr=lr),
+                                       dict(params=head.parameters(), lr=head_lr or 10 * lr)],
+                                      weight_decay=weight_decay)
+        history = []
+        for encoder in trained:
+            encoder.train()
+        try:
+            for epoch in range(epochs):
+                if sampler is not None:
+                    sampler.set_epoch(epoch)
+                total, correct, seen = 0.0, 0, 0
+                batches = track(loader, f'visual warm-up {epoch + 1}/{epochs}',
+                                disable=not progress or get_rank() != 0)
+                for batch in batches:
+                    images = batch['inputs'].float().to(device)
+                    labels = batch['data_samples']['label'].to(device)
+                    logits = head(self.visual_features(images)[:, token_mask].flatten(1))
+                    loss = torch.nn.functional.cross_entropy(logits, labels)
+                    optimizer.zero_grad()
+                    loss.backward()
+                    if world > 1:
+                        for param in params + list(head.parameters()):
+                            all_reduce(param.grad, op='mean')
+                    optimizer.step()
+                    total += float(loss.detach()) * len(labels)
+                    correct += int((logits.argmax(-1) == labels).sum())
+                    seen += len(labels)
+                history.append(dict(epoch=epoch + 1, loss=total / max(seen, 1),
+                                    acc=correct / max(seen, 1)))
+        finally:
+            for encoder in trained:
+                encoder.eval()
+            for param in params:
+                param.grad = None  # the LM's first step must not apply the warm-up's last one
+        if freeze_after:
+            for encoder in trained:
+                encoder.requires_grad_(False)
+        return history
 
     def answer_ids(self, name: str) -> List[int]:
         ids = self.tokenizer(name + self.end_of_answer, add_special_tokens=False).input_ids
@@ -238,9 +439,13 @@ class ChartProductClassifier(BaseAlgorithm):
         """Next-token cross-entropy on the answer tokens (the prompt is masked with -100)."""
         device = self.lm._device()
         rows, labels, extras = [], [], []
+        # one encoder pass for the whole batch (BatchNorm is in eval mode: same result as one
+        # image at a time)
+        visual = None if self.visual_encoder is None else self.visual_tokens(inputs.to(device))
         for i in range(len(data_samples['answer_name'])):
-            prompt = self.encode_prompt_inputs(inputs[i], data_samples['element_names'][i],
-                                               data_samples['candidate_names'][i])
+            prompt = self.encode_prompt_inputs(
+                inputs[i], data_samples['element_names'][i], data_samples['candidate_names'][i],
+                visual=None if visual is None else visual[i:i + 1])
             answer = torch.tensor(self.answer_ids(data_samples['answer_name'][i]))
             ids = prompt['input_ids'][0].cpu()
             rows.append(torch.cat([ids, answer]))

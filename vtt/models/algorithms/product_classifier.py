@@ -11,9 +11,13 @@ among candidate products, from the image and the detected elements.
                "<name><end_of_turn>" -> summed log-likelihoods [K] -> softmax(scores / T)
                -> exact ranking and a probability per candidate
 
-A text-only LM (Gemma 3 270M) can see the image too, LLaVA-style: a frozen image encoder's
-feature map is pooled into a few tokens, a trained MLP projects them into the LM's embedding
-space, and they are spliced into the prompt where the image would be (``visual=dict(...)``).
+A text-only LM (Gemma 3 270M) can see the image too, LLaVA-style: an image encoder's feature
+map is pooled into a few tokens, a trained MLP projects them into the LM's embedding space, and
+they are spliced into the prompt where the image would be (``visual=dict(...)``)::
+
+    image -> views (whole chart; title strip, ...) -> crop + resize -> encoder (frozen, or
+          its own, warmed up by warm_up_visual) -> [C, h, w] -> avg-pool to the view's grid
+          -> tokens of all views [n, C] -> projector MLP -> [n, H_lm] -> spliced into the prompt
 
 Scoring ends every candidate with ``<end_of_turn>`` so that a name that is a prefix of another
 (``Surface pressure`` / ``Surface pressure and wind``) is not favoured: the answer must stop.
@@ -73,13 +77,15 @@ class ChartProductClassifier(BaseAlgorithm):
             width) trains with the adapters and is saved with them. The encoder is frozen
             unless its own config says ``frozen=False``: then it fine-tunes too (BatchNorm
             statistics kept) and its weights are saved with the adapters.
-            Instead of ``tokens``, ``views`` encodes several crops of the image with the same
-            encoder (like LLaVA's global view + tiles): a list of ``dict(box=(x0, y0, x1, y1)``
-            (fractions of the image; default the whole image), ``size=(h, w)`` (the crop is
-            resized to it; needs ``encoder.image_size=None``), ``grid=(rows, cols)`` (tokens
-            pooled from the view's feature map))``; their tokens follow one another. A weather
-            chart names its product in its title line: a wide, high-resolution view of the top
-            strip gives the encoder the pixels to read it (see the 270M config).
+            Instead of ``tokens``, ``views`` encodes several crops of the image (like LLaVA's
+            global view + tiles): a list of ``dict(box=(x0, y0, x1, y1)`` (fractions of the
+            image; default the whole image), ``size=(h, w)`` (the crop is resized to it; needs
+            the encoder's ``image_size=None``), ``grid=(rows, cols)`` (tokens pooled from the
+            view's feature map), ``encoder`` (the view's own encoder config; default
+            ``visual.encoder``))``; their tokens follow one another. A weather chart names its
+            product in its title line: a wide, high-resolution view of the top strip, read by
+            an encoder of its own trained by :meth:`warm_up_visual` (``VisualWarmupHook``),
+            gives the model the pixels of the title (see the 270M config).
         data_preprocessor (dict, optional): Defaults to ``BaseDataPreprocessor``.
 
     Batches come from :class:`~vtt.datasets.MeteoProductDataset` with ``product_collate``:
@@ -182,8 +188,8 @@ class ChartProductClassifier(BaseAlgorithm):
     @staticmethod
     def _parse_views(visual: dict) -> List[dict]:
         """``visual`` -> ``[{'box': (x0, y0, x1, y1) fractions, 'size': (h, w) or None,
-        'grid': (gh, gw)}]``, one per view; without ``views`` one whole-image view of
-        ``tokens`` (a square number) tokens at the encoder's own size."""
+        'grid': (gh, gw), 'encoder': config or None}]``, one per view; without ``views`` one
+        whole-image view of ``tokens`` (a square number) tokens at the encoder's own size."""
         if 'views' not in visual:
             tokens = int(visual.get('tokens', 4))
             grid = int(round(tokens**0.5))

@@ -394,8 +394,12 @@ def test_warm_up_trains_the_views_own_encoder_with_batch_statistics_then_freezes
     shared, strip = model.visual_encoder, model.visual_view_encoders['1']
     assert model.visual_encoders() == [shared, strip] and model.visual_encoder_trains
     before = {k: v.clone() for k, v in model.state_dict().items() if k.startswith('visual_')}
+    calls = []
+    handle = shared.register_forward_hook(lambda *args: calls.append(1))
     history = model.warm_up_visual(product_dataset, epochs=8, lr=1e-3, head_lr=1e-2,
                                    batch_size=4, freeze_after=True, progress=False)
+    handle.remove()
+    assert not calls  # the frozen view is neither encoded nor seen by the warm-up's head
     assert [row['epoch'] for row in history] == list(range(1, 9))
     assert history[-1]['loss'] < history[0]['loss']
     after = model.state_dict()

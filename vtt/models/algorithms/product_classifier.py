@@ -176,10 +176,14 @@ class ChartProductClassifier(BaseAlgorithm):
             return []
         return [self.visual_encoder, *self.visual_view_encoders.values()]
 
+    @staticmethod
+    def _trains(module: torch.nn.Module) -> bool:
+        return any(p.requires_grad for p in module.parameters())
+
     @property
     def visual_encoder_trains(self) -> bool:
         """Whether any visual encoder has trainable weights."""
-        return any(p.requires_grad for e in self.visual_encoders() for p in e.parameters())
+        return any(self._trains(e) for e in self.visual_encoders())
 
     def _encoder_of_view(self, index: int) -> torch.nn.Module:
         return self.visual_view_encoders[str(index)] \
@@ -313,16 +317,17 @@ class ChartProductClassifier(BaseAlgorithm):
                             embeds[:, start + count:]], dim=1)
         return dict(input_ids=ids, inputs_embeds=embeds)
 
-    def visual_features(self, images: torch.Tensor) -> torch.Tensor:
-        """``images [N, 3, H, W]`` in [0, 1] -> ``[N, tokens, C]``: every view cropped from the
-        images, resized to its size, encoded (frozen unless configured to fine-tune) and
-        average-pooled to its grid, the views' tokens one after the other (rows first)."""
+    def visual_features(self, images: torch.Tensor,
+                        views: Optional[Sequence[int]] = None) -> torch.Tensor:
+        """``images [N, 3, H, W]`` in [0, 1] -> ``[N, tokens, C]``: every view (or the views
+        of the indices ``views``) cropped from the images, resized to its size, encoded
+        (frozen unless configured to fine-tune) and average-pooled to its grid, the views'
+        tokens one after the other (rows first)."""
         height, width = images.shape[-2:]
         tokens = []
-        for index, view in enumerate(self.visual_views):
-            encoder = self._encoder_of_view(index)
-            trains = any(p.requires_grad for p in encoder.parameters())
-            with torch.set_grad_enabled(trains and torch.is_grad_enabled()):
+        for index in range(len(self.visual_views)) if views is None else views:
+            view, encoder = self.visual_views[index], self._encoder_of_view(index)
+            with torch.set_grad_enabled(self._trains(encoder) and torch.is_grad_enabled()):
                 x0, y0, x1, y1 = view['box']
                 crop = images[..., int(round(y0 * height)):max(int(round(y1 * height)), 1),
                               int(round(x0 * width)):max(int(round(x1 * width)), 1)]
@@ -370,8 +375,7 @@ class ChartProductClassifier(BaseAlgorithm):
         if self.visual_encoder is None:
             raise ConfigError('warm_up_visual needs visual=dict(encoder=...) (a text-only LM '
                               'with visual tokens)')
-        trained = [e for e in self.visual_encoders()
-                   if any(p.requires_grad for p in e.parameters())]
+        trained = [e for e in self.visual_encoders() if self._trains(e)]
         if not trained:
             raise ConfigError('warm_up_visual: every visual encoder is frozen; set frozen=False '
                               'in the config of the one to train (model.visual.encoder or a '
@@ -384,16 +388,14 @@ class ChartProductClassifier(BaseAlgorithm):
         loader = DataLoader(dataset, batch_size=batch_size, shuffle=sampler is None,
                             sampler=sampler, generator=torch.Generator().manual_seed(seed),
                             collate_fn=product_collate)
-        # the head sees only the tokens of the views whose encoder trains: were it to see the
-        # frozen views too it could lean on them, and the trained encoder would learn less
+        # only the views whose encoder trains are encoded and seen by the head: were it to see
+        # the frozen views too it could lean on them, and the trained encoder would learn less
         # (on the demo charts the whole-image view alone tells most products apart, and the
         # title strip's encoder would not have to read)
-        token_mask = torch.cat([
-            torch.full((v['grid'][0] * v['grid'][1], ),
-                       any(p.requires_grad for p in self._encoder_of_view(i).parameters()))
-            for i, v in enumerate(self.visual_views)]).to(device)
-        head = torch.nn.Linear(int(token_mask.sum()) * self.visual_encoder.output_dim,
-                               num_classes).to(device)
+        views = [i for i in range(len(self.visual_views)) if self._trains(self._encoder_of_view(i))]
+        tokens = sum(self.visual_views[i]['grid'][0] * self.visual_views[i]['grid'][1]
+                     for i in views)
+        head = torch.nn.Linear(tokens * self.visual_encoder.output_dim, num_classes).to(device)
         params = [p for e in trained for p in e.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW([dict(params=params, lr=lr),
                                        dict(params=head.parameters(), lr=head_lr or 10 * lr)],
@@ -411,7 +413,7 @@ class ChartProductClassifier(BaseAlgorithm):
                 for batch in batches:
                     images = batch['inputs'].float().to(device)
                     labels = batch['data_samples']['label'].to(device)
-                    logits = head(self.visual_features(images)[:, token_mask].flatten(1))
+                    logits = head(self.visual_features(images, views).flatten(1))
                     loss = torch.nn.functional.cross_entropy(logits, labels)
                     optimizer.zero_grad()
                     loss.backward()

@@ -162,6 +162,13 @@ def test_ranking_metric_reports_the_baseline_and_consistency(chart_root):
     assert out['product/element_consistency'] == 1.0
     assert out['product/tokens_per_s'] == pytest.approx(20.0)
     assert out['product/temperature'] > 0 and 0 <= out['product/ece_fitted'] <= 1
+    assert 'product/visual_head_top1' not in out  # no product head, no such number
+    # a product head's own choice among the candidates: right on the first 3 images only
+    metric = METRICS.build(dict(type='CandidateRankingMetric'))
+    metric.dataset_meta = data.metainfo
+    metric.process({}, [dict(p, visual_head_label=p['gt_label'] if i < 3 else -1)
+                        for i, p in enumerate(predictions)])
+    assert metric.evaluate(len(data))['product/visual_head_top1'] == pytest.approx(3 / len(data))
 
 
 def test_set_epoch_makes_a_resumed_dataset_draw_what_an_uninterrupted_one_draws(chart_root):
@@ -179,3 +186,20 @@ def test_set_epoch_makes_a_resumed_dataset_draw_what_an_uninterrupted_one_draws(
     assert [resumed.candidates_of(i) for i in range(len(resumed))] == drawn
     fresh = product_dataset(chart_root, train=True, seed=0)  # without the epoch: other draws
     assert [fresh.candidates_of(i) for i in range(len(fresh))] != drawn
+
+
+def test_charts_only_the_image_decides_and_balanced_draws_of_them(chart_root):
+    from vtt.registry import DATA_SAMPLERS
+    data = product_dataset(chart_root, train=True, seed=0)
+    # surface_pressure or surface_analysis; 850 hPa wind+temperature or 500 hPa height+wind;
+    # then charts one product fits (satellite_ir allows no typhoon_track)
+    data.elements = [['pressure', 'front'], ['height', 'wind', 'temperature'], ['pressure'],
+                     ['typhoon_track', 'satellite_cloud'], ['wind', 'temperature']] + \
+        [['radar_echo']] * (len(data) - 5)
+    classes = data.sample_classes()
+    assert classes.dtype.kind == 'i' and classes.tolist() == [1, 1] + [0] * (len(data) - 2)
+    # ClassBalancedSampler draws the two kinds about equally often (2 of 12 charts here)
+    sampler = DATA_SAMPLERS.build(dict(type='ClassBalancedSampler', dataset=data, seed=0))
+    draws = [i for epoch in range(20) for i in (sampler.set_epoch(epoch) or sampler)]
+    share = sum(classes[i] for i in draws) / len(draws)
+    assert len(draws) == 20 * len(data) and 0.4 < share < 0.6

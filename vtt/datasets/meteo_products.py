@@ -22,6 +22,7 @@ import os.path as osp
 import random
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+import numpy as np
 import torch
 from torch.utils.data import Dataset, default_collate
 
@@ -312,6 +313,28 @@ class MeteoProductDataset(Dataset):
         (each training epoch draws once per item), so a resumed run samples the same
         candidates; called by :class:`vtt.engine.hooks.DatasetEpochHook`."""
         self._draws = int(epoch) * len(self)
+
+    def image_decides(self, index: int) -> bool:
+        """Whether only the image can tell this chart's product: its elements are consistent
+        with more than one product (each has all its required elements on the chart and allows
+        the others as optional), so the elements as text name several answers. A product
+        without ``optional_elements`` in the vocabulary allows any extra element."""
+        elements = set(self.elements[index])
+        consistent = 0
+        for pid in self.vocab.products:
+            required = set(self.vocab.product_elements[pid])
+            optional = self.vocab.product_optional.get(pid)
+            if required <= elements and (optional is None
+                                         or elements <= required | set(optional)):
+                consistent += 1
+        return consistent > 1
+
+    def sample_classes(self) -> np.ndarray:
+        """``int64 [N]``: 1 for the charts whose product only the image decides
+        (:meth:`image_decides`), 0 for those the elements already decide. With
+        ``ClassBalancedSampler`` half the training draws are then charts that make the model
+        look at the image (on the demo charts they are about one in six)."""
+        return np.array([int(self.image_decides(i)) for i in range(len(self))], dtype=np.int64)
 
     def train_statistics(self) -> dict:
         """The chart dataset's ``class_counts`` (images per product) and ``num_samples``, plus

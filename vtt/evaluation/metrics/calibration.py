@@ -133,7 +133,10 @@ class CandidateRankingMetric(BaseMetric):
       the element-overlap baseline on the same elements (the most specific best-matching
       candidate; :func:`~vtt.datasets.meteo_products.element_overlap_choice`), the number the
       model has to beat (both need ``vocab_path`` in the dataset meta);
-    * ``latency_s`` (mean per image) and ``tokens_per_s`` (prompt + candidate tokens).
+    * ``latency_s`` (mean per image) and ``tokens_per_s`` (prompt + candidate tokens);
+    * ``visual_head_top1`` when the predictions carry ``visual_head_label`` (a model with a
+      product head on its visual tokens): the top-1 of that head alone among the same
+      candidates, i.e. what the image's belief chooses without the LM.
 
     Args:
         topk (tuple): The k of top-k. Defaults to (1, 3, 5).
@@ -164,7 +167,8 @@ class CandidateRankingMetric(BaseMetric):
                 target=labels.index(gt) if gt in labels else -1, gt=gt,
                 product=sample.get('pred_product'), elements=list(sample.get('elements', [])),
                 latency=float(sample.get('latency_s', 0.0)),
-                tokens=int(sample.get('tokens', 0))))
+                tokens=int(sample.get('tokens', 0)),
+                head=sample.get('visual_head_label')))
 
     def _vocabulary_metrics(self, results) -> dict:
         """Element consistency and the element-overlap baseline (need the vocabulary)."""
@@ -209,4 +213,7 @@ class CandidateRankingMetric(BaseMetric):
         latency = sum(r['latency'] for r in results)
         out['latency_s'] = latency / len(results)
         out['tokens_per_s'] = sum(r['tokens'] for r in results) / max(latency, 1e-9)
+        if any(r['head'] is not None for r in results):
+            out['visual_head_top1'] = sum(r['head'] is not None and int(r['head']) == r['gt']
+                                          for r in results) / len(results)
         return out

@@ -98,15 +98,19 @@ def test_visual_warmup_hook_runs_once_before_training_and_not_on_resume():
     class Model:
         def warm_up_visual(self, dataset, **kwargs):
             calls.append((dataset, kwargs))
-            return [dict(epoch=1, loss=1.5, acc=0.25), dict(epoch=2, loss=0.5, acc=0.75)]
+            return [dict(stage='encoder', epoch=1, loss=1.5, acc=0.25),
+                    dict(stage='encoder', epoch=2, loss=0.5, acc=0.75),
+                    dict(stage='head', epoch=1, loss=0.25, acc=1.0)]
 
     hook = HOOKS.build(dict(type='VisualWarmupHook', epochs=2, lr=1e-3, freeze_after=True))
     runner = SimpleNamespace(iter=0, model=Model(), train_dataloader=SimpleNamespace(dataset='ds'),
                              logger=SimpleNamespace(info=lines.append))
     hook.before_train(runner)
     assert calls == [('ds', dict(epochs=2, lr=1e-3, head_lr=None, batch_size=16,
-                                 weight_decay=1e-4, seed=0, freeze_after=True))]
-    assert 'epoch 2/2 loss 0.5000 acc 0.7500' in lines[-1]
+                                 weight_decay=1e-4, seed=0, freeze_after=True,
+                                 head_epochs=30))]
+    assert 'encoder epoch 2/2 loss 0.5000 acc 0.7500' in lines[-2]
+    assert 'head epoch 1/1 loss 0.2500 acc 1.0000' in lines[-1]
     runner.iter = 40  # resumed: the checkpoint holds the warmed-up weights
     hook.before_train(runner)
     assert len(calls) == 1 and 'resumed' in lines[-1]

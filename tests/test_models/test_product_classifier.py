@@ -424,3 +424,95 @@ def test_warm_up_needs_a_trainable_encoder(tiny_text_dir, product_dataset):
     model = build_visual(tiny_text_dir)
     with pytest.raises(ConfigError, match='frozen'):
         model.warm_up_visual(product_dataset, epochs=1, lr=1e-3, progress=False)
+
+
+def build_product_head(tiny_text_dir, num_products=12, head_views=(1, ), seed=0):
+    small = dict(type='MobileNetV2Encoder', pretrained=None, width_mult=0.25,
+                 out_type='feature_map', image_size=None)
+    torch.manual_seed(seed)
+    return MODELS.build(dict(
+        type='ChartProductClassifier',
+        lm=dict(type='HFCausalLM', pretrained=tiny_text_dir, quantization='nf4',
+                lora=dict(r=4, alpha=8, dropout=0.0)),
+        visual=dict(encoder=dict(small, frozen=True),
+                    views=[dict(size=(32, 32), grid=(1, 1)),
+                           dict(box=(0, 0, 1, 0.25), size=(16, 64), grid=(1, 2),
+                                encoder=dict(small, frozen=False))],
+                    product_head=dict(num_products=num_products, views=list(head_views)))))
+
+
+def test_product_token_is_the_heads_belief_from_its_views_only(tiny_text_dir):
+    model = build_product_head(tiny_text_dir).eval()
+    assert model.num_visual_tokens == 1 + 2 + 1
+    images = torch.rand(2, 3, 48, 64)
+    with torch.no_grad():
+        tokens = model.visual_tokens(images)
+        feats = model.visual_features(images)
+        probs = model.visual_product_head(feats[:, 1:3].flatten(1)).softmax(-1)  # the strip's
+        assert tokens.shape == (2, 4, model.lm.config.hidden_size)
+        assert torch.allclose(tokens[:, :3], model.visual_projector(feats), atol=1e-6)
+        assert torch.allclose(tokens[:, 3], model.visual_product_embed(probs), atol=1e-6)
+        # the head reads the title strip only: the chart below it does not move the token
+        changed = images.clone()
+        changed[:, :, 24:] = torch.rand_like(changed[:, :, 24:])
+        assert torch.allclose(model.visual_tokens(changed)[:, 3], tokens[:, 3], atol=1e-6)
+    prompt = model.encode_prompt_inputs(images[0], ['wind field'], ['甲', '乙'])
+    assert int((prompt['input_ids'][0] == model.tokenizer.pad_token_id).sum()) == 4
+    assert torch.allclose(model.product_head_probs(images), probs, atol=1e-6)
+    # predictions also say what the head alone would choose among the candidates
+    samples = dict(candidates=[['a', 'b', 'c']], candidate_labels=[[4, 7, 9]], label=[7],
+                   element_names=[['wind field']], candidate_names=[['甲', '乙', '丙']])
+    record = model.predict(images[:1], samples)[0]
+    assert record['visual_head_label'] == [4, 7, 9][int(probs[0, [4, 7, 9]].argmax())]
+
+
+def test_warm_up_trains_the_product_head_starts_its_token_at_the_names_then_freezes_it(
+        tiny_text_dir, product_dataset):
+    from vtt.datasets.meteo_products import product_names
+    model = build_product_head(tiny_text_dir).train()
+    head = model.visual_product_head
+    before = head.weight.detach().clone()
+    strip = model.visual_view_encoders['1']
+    modes = []
+    strip.register_forward_pre_hook(lambda module, args: modes.append(module.training))
+    history = model.warm_up_visual(product_dataset, epochs=4, lr=1e-3, head_lr=1e-2,
+                                   batch_size=4, freeze_after=True, head_epochs=20,
+                                   progress=False)
+    assert [row['stage'] for row in history] == ['encoder'] * 4 + ['head'] * 20
+    assert not torch.equal(head.weight, before)  # the model's own head learnt
+    # the head-only epochs: the 12 images encoded once (3 batches), in eval mode (running
+    # statistics, as the LM will see them), then the head alone, its loss falling
+    assert modes == [True] * 4 * 3 + [False] * 3
+    assert history[-1]['loss'] < history[4]['loss']
+    # a sure belief in product k is the mean embedding of k's name as the prompt writes it
+    names = product_names(product_dataset.vocab.products, product_dataset.vocab,
+                          product_dataset.product_field)
+    embed = model.lm.model.get_input_embeddings()
+    for k in (0, 5):
+        ids = torch.tensor(model.tokenizer(names[k], add_special_tokens=False).input_ids)
+        assert torch.allclose(model.visual_product_embed.weight[:, k],
+                              embed(ids[None])[0].mean(0), atol=1e-5)
+    # frozen with the strip's encoder; the LM's loss trains the token's map, not the head
+    assert not any(p.requires_grad for p in head.parameters())
+    model.train()
+    out = model(**model.data_preprocessor(product_collate([product_dataset[i] for i in (0, 1)]),
+                                           True), mode='loss')
+    out['loss'].backward()
+    assert all(p.grad is None for p in head.parameters())
+    assert model.visual_product_embed.weight.grad is not None
+    assert {'visual_product_head.weight', 'visual_product_embed.weight'} <= \
+        set(model.state_dict())
+
+
+def test_product_head_is_checked(tiny_text_dir, product_dataset):
+    with pytest.raises(ConfigError, match='num_products'):
+        build_product_head(tiny_text_dir, num_products=1)
+    with pytest.raises(ConfigError, match=r'product_head\.views'):
+        build_product_head(tiny_text_dir, head_views=(2, ))
+    model = build_product_head(tiny_text_dir, num_products=5)
+    with pytest.raises(ConfigError, match='has 12 products'):
+        model.warm_up_visual(product_dataset, epochs=1, lr=1e-3, progress=False)
+    # the strip's encoder trains, but the head would not read it
+    model = build_product_head(tiny_text_dir, head_views=(0, ))
+    with pytest.raises(ConfigError, match=r'views \[1\] train'):
+        model.warm_up_visual(product_dataset, epochs=1, lr=1e-3, progress=False)

@@ -20,7 +20,8 @@ they are spliced into the prompt where the image would be (``visual=dict(...)``)
           -> tokens of all views [n, C] -> projector MLP -> [n, H_lm] -> spliced into the prompt
     optional product token (visual.product_head): the head views' tokens [m, C] -> linear
           product classifier (trained by warm_up_visual) -> softmax [num_products]
-          -> linear map (rows start as the products' name embeddings) -> one more token [1, H_lm]
+          -> linear map (product k's column starts as the mean embedding of k's name)
+          -> one more token [1, H_lm]
 
 Scoring ends every candidate with ``<end_of_turn>`` so that a name that is a prefix of another
 (``Surface pressure`` / ``Surface pressure and wind``) is not favoured: the answer must stop.
@@ -92,8 +93,8 @@ class ChartProductClassifier(BaseAlgorithm):
             ``product_head=dict(num_products, views=[indices])`` adds one more token after the
             views: a linear product classifier on the tokens of ``views`` (default all),
             trained by :meth:`warm_up_visual` and frozen with the encoders, gives a softmax over
-            the products, which a linear map (trained with the projector; its rows start as the
-            mean input embedding of each product's name) turns into a token. Why: pooled
+            the products, which a linear map (trained with the projector; product k's column
+            starts as the mean input embedding of k's name) turns into a token. Why: pooled
             feature maps carry the title among much else, and the LM did not learn to find it
             there in the epochs a CPU allows (a linear probe on the same tokens did); the
             product token hands it the image's belief as one clean token, which it learns to

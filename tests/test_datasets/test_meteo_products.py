@@ -188,6 +188,13 @@ def test_set_epoch_makes_a_resumed_dataset_draw_what_an_uninterrupted_one_draws(
     assert [fresh.candidates_of(i) for i in range(len(fresh))] != drawn
 
 
+def test_vocabulary_allows_required_plus_optional_elements_only(vocab):
+    assert vocab.allows('surface_pressure', {'pressure'})
+    assert vocab.allows('surface_pressure', {'pressure', 'front'})  # front is optional
+    assert not vocab.allows('surface_pressure', {'pressure', 'wind'})  # wind is not
+    assert not vocab.allows('surface_analysis', {'pressure'})  # front is required
+
+
 def test_charts_only_the_image_decides_and_balanced_draws_of_them(chart_root):
     from vtt.registry import DATA_SAMPLERS
     data = product_dataset(chart_root, train=True, seed=0)

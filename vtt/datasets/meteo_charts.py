@@ -191,6 +191,15 @@ class MeteoVocabulary:
                 ids.add(eid)
         return ids, known
 
+    def allows(self, product: str, element_ids) -> bool:
+        """Whether a chart with exactly these elements can be ``product``: all its required
+        elements are there and every other one is optional for it (any, when the product lists
+        no ``optional_elements``). The rule labels.yaml's checks apply to every record."""
+        elements = set(element_ids)
+        optional = self.product_optional[product]
+        return self.product_elements[product] <= elements and (
+            optional is None or not elements - self.product_elements[product] - optional)
+
     def multi_hot(self, element_ids: Sequence[str]) -> torch.Tensor:
         """``float32 [L]``: 1 at the index of each element id, in :attr:`elements` order."""
         target = torch.zeros(len(self.elements))

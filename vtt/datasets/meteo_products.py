@@ -317,17 +317,10 @@ class MeteoProductDataset(Dataset):
     def image_decides(self, index: int) -> bool:
         """Whether only the image can tell this chart's product: its elements are consistent
         with more than one product (each has all its required elements on the chart and allows
-        the others as optional), so the elements as text name several answers. A product
-        without ``optional_elements`` in the vocabulary allows any extra element."""
-        elements = set(self.elements[index])
-        consistent = 0
-        for pid in self.vocab.products:
-            required = set(self.vocab.product_elements[pid])
-            optional = self.vocab.product_optional.get(pid)
-            if required <= elements and (optional is None
-                                         or elements <= required | set(optional)):
-                consistent += 1
-        return consistent > 1
+        the others as optional; :meth:`MeteoVocabulary.allows`), so the elements as text name
+        several answers."""
+        return sum(self.vocab.allows(pid, self.elements[index])
+                   for pid in self.vocab.products) > 1
 
     def sample_classes(self) -> np.ndarray:
         """``int64 [N]``: 1 for the charts whose product only the image decides

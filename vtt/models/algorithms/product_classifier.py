@@ -182,8 +182,7 @@ class ChartProductClassifier(BaseAlgorithm):
             raise ConfigError(f'visual.product_head.views must be indices of visual.views '
                               f'(0..{len(self.visual_views) - 1}), got {cfg.get("views")}')
         self.product_head_views = sorted(int(v) for v in views)
-        tokens = sum(self.visual_views[v]['grid'][0] * self.visual_views[v]['grid'][1]
-                     for v in self.product_head_views)
+        tokens = sum(self.visual_views[v]['tokens'] for v in self.product_head_views)
         self.visual_product_head = torch.nn.Linear(tokens * self.visual_encoder.output_dim,
                                                    int(cfg['num_products']))
         self.visual_product_embed = torch.nn.Linear(int(cfg['num_products']), width,
@@ -229,15 +228,17 @@ class ChartProductClassifier(BaseAlgorithm):
     @staticmethod
     def _parse_views(visual: dict) -> List[dict]:
         """``visual`` -> ``[{'box': (x0, y0, x1, y1) fractions, 'size': (h, w) or None,
-        'grid': (gh, gw), 'encoder': config or None}]``, one per view; without ``views`` one
-        whole-image view of ``tokens`` (a square number) tokens at the encoder's own size."""
+        'grid': (gh, gw), 'tokens': gh * gw, 'encoder': config or None}]``, one per view;
+        without ``views`` one whole-image view of ``tokens`` (a square number) tokens at the
+        encoder's own size."""
         if 'views' not in visual:
             tokens = int(visual.get('tokens', 4))
             grid = int(round(tokens**0.5))
             if grid * grid != tokens:
                 raise ConfigError(f'visual.tokens must be a square number (a pooled grid), got '
                                   f'{tokens}')
-            return [dict(box=(0.0, 0.0, 1.0, 1.0), size=None, grid=(grid, grid), encoder=None)]
+            return [dict(box=(0.0, 0.0, 1.0, 1.0), size=None, grid=(grid, grid), tokens=tokens,
+                         encoder=None)]
         if 'tokens' in visual:
             raise ConfigError('visual: give either tokens (one whole-image view) or views '
                               '(each with its own grid), not both')
@@ -264,24 +265,23 @@ class ChartProductClassifier(BaseAlgorithm):
             if len(grid) != 2 or min(grid) < 1:
                 raise ConfigError(f'{where}.grid must be rows x columns of pooled tokens, got '
                                   f'{view.get("grid")}')
-            views.append(dict(box=box, size=size, grid=grid, encoder=view.get('encoder')))
+            views.append(dict(box=box, size=size, grid=grid, tokens=grid[0] * grid[1],
+                              encoder=view.get('encoder')))
         if not views:
             raise ConfigError('visual.views is empty: give at least one view')
         return views
 
     @property
     def num_visual_tokens(self) -> int:
-        return sum(v['grid'][0] * v['grid'][1] for v in self.visual_views) + \
+        return sum(v['tokens'] for v in self.visual_views) + \
             int(self.visual_product_head is not None)
 
     def _view_token_index(self, views: Sequence[int]) -> torch.Tensor:
         """Positions of the tokens of ``views`` among all views' tokens."""
-        starts, start = [], 0
+        starts = [0]
         for view in self.visual_views:
-            starts.append(start)
-            start += view['grid'][0] * view['grid'][1]
-        return torch.cat([torch.arange(starts[v], starts[v] + self.visual_views[v]['grid'][0]
-                                       * self.visual_views[v]['grid'][1]) for v in views])
+            starts.append(starts[-1] + view['tokens'])
+        return torch.cat([torch.arange(starts[v], starts[v + 1]) for v in views])
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -395,13 +395,13 @@ class ChartProductClassifier(BaseAlgorithm):
         tokens = self.visual_projector(features)
         if self.visual_product_head is None:
             return tokens
-        probs = self._product_probs(features)
+        index = self._view_token_index(self.product_head_views).to(features.device)
+        probs = self._product_probs(features[:, index])
         return torch.cat([tokens, self.visual_product_embed(probs)[:, None]], dim=1)
 
     def _product_probs(self, features: torch.Tensor) -> torch.Tensor:
-        """All views' tokens ``[N, tokens, C]`` -> the product head's softmax ``[N, P]``."""
-        index = self._view_token_index(self.product_head_views).to(features.device)
-        return self.visual_product_head(features[:, index].flatten(1)).softmax(-1)
+        """The head views' tokens ``[N, m, C]`` -> the product head's softmax ``[N, P]``."""
+        return self.visual_product_head(features.flatten(1)).softmax(-1)
 
     @torch.no_grad()
     def product_head_probs(self, images: torch.Tensor) -> torch.Tensor:
@@ -409,9 +409,8 @@ class ChartProductClassifier(BaseAlgorithm):
         its own (what the image says without the LM; needs ``visual.product_head``)."""
         if self.visual_product_head is None:
             raise ConfigError('product_head_probs needs visual.product_head in the config')
-        # only the head's views are encoded, in the same (sorted) order _product_probs takes
-        features = self.visual_features(images, self.product_head_views)
-        return self.visual_product_head(features.flatten(1)).softmax(-1)
+        # only the head's views are encoded, in the same (sorted) order visual_tokens takes
+        return self._product_probs(self.visual_features(images, self.product_head_views))
 
     def warm_up_visual(self, dataset, epochs: int, lr: float, head_lr: Optional[float] = None,
                        batch_size: int = 16, weight_decay: float = 1e-4, seed: int = 0,
@@ -486,8 +485,7 @@ class ChartProductClassifier(BaseAlgorithm):
             views, head = self.product_head_views, self.visual_product_head
             self._init_product_embed(dataset)
         else:
-            tokens = sum(self.visual_views[i]['grid'][0] * self.visual_views[i]['grid'][1]
-                         for i in views)
+            tokens = sum(self.visual_views[i]['tokens'] for i in views)
             head = torch.nn.Linear(tokens * self.visual_encoder.output_dim,
                                    num_classes).to(device)
         params = [p for e in trained for p in e.parameters() if p.requires_grad]
@@ -693,6 +691,9 @@ class ChartProductClassifier(BaseAlgorithm):
     def predict(self, inputs: torch.Tensor, data_samples: dict) -> List[dict]:
         out = []
         temperature = float(self.temperature)
+        # the product head's own belief, for the report next to the LM's (one pass per batch)
+        head_probs = None if self.visual_product_head is None else \
+            self.product_head_probs(inputs.to(self.lm._device()))
         for i in range(len(data_samples['candidates'])):
             start = time.perf_counter()
             candidates = list(data_samples['candidates'][i])
@@ -711,15 +712,13 @@ class ChartProductClassifier(BaseAlgorithm):
                 record.update(pred_scores=scores, pred_probs=(scores / temperature).softmax(-1),
                               pred_label=record['candidate_labels'][best],
                               pred_product=candidates[best], tokens=scored['tokens'])
-                if self.visual_product_head is not None:
-                    # what the product head alone would choose among the same candidates
-                    probs = self.product_head_probs(inputs[i][None].to(self.lm._device()))[0]
+                if head_probs is not None:  # what the head alone chooses among them
                     labels = record['candidate_labels']
-                    record['visual_head_label'] = labels[int(probs[labels].argmax())]
+                    record['visual_head_label'] = labels[int(head_probs[i, labels].argmax())]
             else:  # nothing passed the filter: no product can be chosen
                 record.update(pred_scores=torch.zeros(0), pred_probs=torch.zeros(0),
                               pred_label=-1, pred_product=None, tokens=0)
-                if self.visual_product_head is not None:
+                if head_probs is not None:
                     record['visual_head_label'] = -1
             record['latency_s'] = time.perf_counter() - start
             out.append(record)

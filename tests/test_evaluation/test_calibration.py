@@ -1,10 +1,12 @@
 """Top-k, ECE and temperature scaling over ragged candidate lists."""
+import logging
 import math
 
 import pytest
 import torch
 
 from vtt.evaluation.metrics import (
+    calibration,
     calibration_report,
     expected_calibration_error,
     fit_temperature,
@@ -59,3 +61,29 @@ def test_bad_inputs_are_named():
         top_k_accuracy(torch.zeros(1, 2), torch.tensor([2]))
     assert fit_temperature(torch.zeros(2, 2), torch.tensor([-1, -1])) == 1.0
     assert math.isnan(expected_calibration_error(torch.zeros(0, 2), torch.zeros(0)))
+
+
+def test_a_split_ranked_all_right_keeps_temperature_one_with_a_warning(monkeypatch):
+    said = []
+    monkeypatch.setattr(calibration, 'print_log',
+                        lambda msg, **kw: said.append((msg, kw.get('level'))))
+    # every true candidate first (or tied first): NLL falls as T -> 0, no minimiser; L-BFGS
+    # would return whatever small T its line search reached
+    scores = torch.tensor([[2.0, 0.0, INF], [0.5, 1.0, -1.0], [1.0, 1.0, 0.0], [3.0, INF, INF]])
+    targets = torch.tensor([0, 1, 0, 0])
+    t = fit_temperature(scores, targets, max_iter=200)
+    assert t == 1.0
+    assert len(said) == 1 and said[0][1] == logging.WARNING
+    assert 'no candidate scores above the true one in any of the 3 rows' in said[0][0]
+    # one mistake gives a finite best temperature, fitted as before: the NLL is flat there
+    mixed = torch.cat([scores, torch.tensor([[0.0, 2.0, INF]])])
+    mixed_targets = torch.cat([targets, torch.tensor([0])])
+    t = fit_temperature(mixed, mixed_targets)
+    assert 0.01 < t < 100 and t != 1.0
+    nll = [torch.nn.functional.cross_entropy(mixed / s, mixed_targets).item()
+           for s in (t * 0.9, t, t * 1.1)]
+    assert nll[1] <= min(nll[0], nll[2])
+    assert len(said) == 1
+    # rows with a single candidate only: nothing to fit, and nothing to warn about
+    assert fit_temperature(torch.tensor([[1.0, INF]]), torch.tensor([0])) == 1.0
+    assert len(said) == 1

@@ -11,10 +11,12 @@ Written here rather than taken from a library: torchmetrics' calibration error a
 temperature-scaling code assume one fixed class set per batch, not a ragged candidate list
 with misses; both are a few lines.
 """
+import logging
 from typing import Dict, Optional, Sequence
 
 import torch
 from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
 
 from vtt.registry import METRICS
 
@@ -64,13 +66,30 @@ def fit_temperature(scores, targets, max_iter: int = 100) -> float:
     """The temperature ``T > 0`` minimising the negative log-likelihood of ``softmax(scores /
     T)`` on (validation) rows whose true product is a candidate; 1.0 when there are none.
 
-    Optimises ``log T`` with L-BFGS (a one-parameter convex-in-practice problem)."""
+    Optimises ``log T`` with L-BFGS (a one-parameter convex-in-practice problem).
+
+    When no such row scores another candidate above its true one (a separated split, e.g. a
+    small validation split the model gets all right), the likelihood keeps rising as
+    ``T -> 0`` and has no minimiser: the optimiser would stop at whatever tiny T its line
+    search reached and make every later mistake a near-certain one. The split then says
+    nothing about the right temperature, so this returns 1.0 (the raw log-likelihoods) and
+    logs a warning instead. Rows with a single candidate carry no information (their
+    probability is 1 at every T) and do not count either way."""
     scores, targets = _check(scores, targets)
     keep = targets >= 0
     if not keep.any():
         return 1.0
     scores, targets = scores[keep], targets[keep]
     padding = torch.isinf(scores)
+    if not ((~padding).sum(1) > 1).any():
+        return 1.0  # one candidate per row: probability 1 at every T, nothing to fit
+    if _separated(scores, targets, padding):
+        print_log(f'fit_temperature: no candidate scores above the true one in any of the '
+                  f'{int((~padding).sum(1).gt(1).sum())} rows with a choice, so no finite '
+                  f'temperature fits them best (the likelihood rises as T -> 0); keeping T = '
+                  f'1.0. A split with some mistakes in it is needed to fit T.',
+                  logger='current', level=logging.WARNING)
+        return 1.0
     scores = scores.masked_fill(padding, 0.0)  # -inf / T would give NaN gradients
     log_t = torch.zeros((), dtype=torch.float64, requires_grad=True)
     optimizer = torch.optim.LBFGS([log_t], lr=0.5, max_iter=max_iter,
@@ -85,6 +104,14 @@ def fit_temperature(scores, targets, max_iter: int = 100) -> float:
 
     optimizer.step(closure)
     return float(log_t.detach().exp().clamp(1e-3, 1e3))
+
+
+def _separated(scores: torch.Tensor, targets: torch.Tensor, padding: torch.Tensor) -> bool:
+    """True when no row has a candidate scored above its target (ties included: a tied row's
+    likelihood also only rises as ``T -> 0``), so that ``NLL(T)`` has no finite minimiser."""
+    true = scores.gather(1, targets[:, None])[:, 0]
+    others = scores.scatter(1, targets[:, None], float('-inf')).max(1).values
+    return bool((true >= others).all())
 
 
 def top_k_accuracy(scores, targets, ks: Sequence[int] = (1, 3, 5)) -> Dict[str, float]:

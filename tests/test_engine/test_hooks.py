@@ -96,21 +96,27 @@ def test_visual_warmup_hook_runs_once_before_training_and_not_on_resume():
     calls, lines = [], []
 
     class Model:
-        def warm_up_visual(self, dataset, **kwargs):
+        def warm_up_visual(self, dataset, on_epoch, **kwargs):
             calls.append((dataset, kwargs))
-            return [dict(stage='encoder', epoch=1, loss=1.5, acc=0.25),
+            rows = [dict(stage='encoder', epoch=1, loss=1.5, acc=0.25),
                     dict(stage='encoder', epoch=2, loss=0.5, acc=0.75),
                     dict(stage='head', epoch=1, loss=0.25, acc=1.0)]
+            for row in rows:
+                on_epoch(row)
+                lines.append('(work of the next epoch)')  # logged as it ends, not after
+            return rows
 
-    hook = HOOKS.build(dict(type='VisualWarmupHook', epochs=2, lr=1e-3, freeze_after=True))
+    hook = HOOKS.build(dict(type='VisualWarmupHook', epochs=2, lr=1e-3, freeze_after=True,
+                            head_epochs=1))
     runner = SimpleNamespace(iter=0, model=Model(), train_dataloader=SimpleNamespace(dataset='ds'),
                              logger=SimpleNamespace(info=lines.append))
     hook.before_train(runner)
     assert calls == [('ds', dict(epochs=2, lr=1e-3, head_lr=None, batch_size=16,
                                  weight_decay=1e-4, seed=0, freeze_after=True,
-                                 head_epochs=30))]
-    assert 'encoder epoch 2/2 loss 0.5000 acc 0.7500' in lines[-2]
-    assert 'head epoch 1/1 loss 0.2500 acc 1.0000' in lines[-1]
+                                 head_epochs=1))]
+    assert 'encoder epoch 1/2 loss 1.5000 acc 0.2500' in lines[0]
+    assert 'encoder epoch 2/2 loss 0.5000 acc 0.7500' in lines[2]
+    assert 'head epoch 1/1 loss 0.2500 acc 1.0000' in lines[4]
     runner.iter = 40  # resumed: the checkpoint holds the warmed-up weights
     hook.before_train(runner)
     assert len(calls) == 1 and 'resumed' in lines[-1]

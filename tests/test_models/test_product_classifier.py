@@ -475,10 +475,12 @@ def test_warm_up_trains_the_product_head_starts_its_token_at_the_names_then_free
     strip = model.visual_view_encoders['1']
     modes = []
     strip.register_forward_pre_hook(lambda module, args: modes.append(module.training))
+    seen = []
     history = model.warm_up_visual(product_dataset, epochs=4, lr=1e-3, head_lr=1e-2,
                                    batch_size=4, freeze_after=True, head_epochs=20,
-                                   progress=False)
+                                   progress=False, on_epoch=seen.append)
     assert [row['stage'] for row in history] == ['encoder'] * 4 + ['head'] * 20
+    assert seen == history  # every epoch reported to the caller as it ends
     assert not torch.equal(head.weight, before)  # the model's own head learnt
     # the head-only epochs: the 12 images encoded once (3 batches), in eval mode (running
     # statistics, as the LM will see them), then the head alone, its loss falling

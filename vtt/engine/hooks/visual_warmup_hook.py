@@ -52,9 +52,12 @@ class VisualWarmupHook(Hook):
         if not hasattr(model, 'warm_up_visual'):
             raise TypeError(f'VisualWarmupHook: {type(model).__name__} has no warm_up_visual '
                             f'method')
-        history = model.warm_up_visual(runner.train_dataloader.dataset, **self.kwargs)
-        for row in history:
+        totals = dict(encoder=self.kwargs['epochs'], head=self.kwargs['head_epochs'])
+
+        def log(row):  # as each epoch ends, not all at once after the warm-up
             stage = row.get('stage', 'encoder')
-            total = sum(r.get('stage', 'encoder') == stage for r in history)
-            runner.logger.info(f"VisualWarmupHook: {stage} epoch {row['epoch']}/{total} "
-                               f"loss {row['loss']:.4f} acc {row['acc']:.4f}")
+            runner.logger.info(f"VisualWarmupHook: {stage} epoch {row['epoch']}/"
+                               f"{totals.get(stage, '?')} loss {row['loss']:.4f} "
+                               f"acc {row['acc']:.4f}")
+
+        model.warm_up_visual(runner.train_dataloader.dataset, on_epoch=log, **self.kwargs)

@@ -29,7 +29,7 @@ Scoring ends every candidate with ``<end_of_turn>`` so that a name that is a pre
 on the validation predictions and saved in the checkpoint with the adapters.
 """
 import time
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 import torch
 
@@ -415,7 +415,8 @@ class ChartProductClassifier(BaseAlgorithm):
     def warm_up_visual(self, dataset, epochs: int, lr: float, head_lr: Optional[float] = None,
                        batch_size: int = 16, weight_decay: float = 1e-4, seed: int = 0,
                        freeze_after: bool = False, head_epochs: int = 30,
-                       progress: bool = True) -> List[dict]:
+                       progress: bool = True,
+                       on_epoch: Optional[Callable[[dict], None]] = None) -> List[dict]:
         """Train the trainable visual encoders on their own before the LM sees their tokens:
         a linear head on their views' tokens (``[N, tokens * C]``, so a token's place counts)
         predicts each training image's product (``data_samples['label']``, the vocabulary
@@ -443,7 +444,8 @@ class ChartProductClassifier(BaseAlgorithm):
         kept head was at 0.78 training accuracy after the encoder epochs; refitted, 1.00).
 
         Returns one ``dict(stage, epoch, loss, acc)`` per epoch (training loss and accuracy;
-        ``stage`` is ``'encoder'``, then ``'head'`` for the head-only epochs).
+        ``stage`` is ``'encoder'``, then ``'head'`` for the head-only epochs); ``on_epoch``, if
+        given, is called with each as soon as its epoch ends (the hook logs them there).
         """
         from mmengine.dist import all_reduce, get_rank, get_world_size
         from rich.progress import track
@@ -518,6 +520,8 @@ class ChartProductClassifier(BaseAlgorithm):
                     seen += len(labels)
                 history.append(dict(stage='encoder', epoch=epoch + 1, loss=total / max(seen, 1),
                                     acc=correct / max(seen, 1)))
+                if on_epoch is not None:
+                    on_epoch(history[-1])
         finally:
             for encoder in trained:
                 encoder.eval()
@@ -527,7 +531,8 @@ class ChartProductClassifier(BaseAlgorithm):
                 param.grad = None
         if self.visual_product_head is not None and head_epochs > 0:
             history += self._fit_product_head(dataset, head_epochs, head_lr or 10 * lr,
-                                              batch_size, weight_decay, seed, progress)
+                                              batch_size, weight_decay, seed, progress,
+                                              on_epoch)
         if freeze_after:
             for module in trained + [self.visual_product_head]:
                 if module is not None:
@@ -535,7 +540,8 @@ class ChartProductClassifier(BaseAlgorithm):
         return history
 
     def _fit_product_head(self, dataset, epochs: int, lr: float, batch_size: int,
-                          weight_decay: float, seed: int, progress: bool) -> List[dict]:
+                          weight_decay: float, seed: int, progress: bool,
+                          on_epoch: Optional[Callable[[dict], None]] = None) -> List[dict]:
         """Train the product head alone on its views' features with the encoders in eval
         mode (as the LM will see them), encoded once. Every rank encodes every image and
         shuffles with the same seed, so the ranks stay identical without communication."""
@@ -570,6 +576,8 @@ class ChartProductClassifier(BaseAlgorithm):
                 correct += int((logits.argmax(-1) == labels[index]).sum())
             history.append(dict(stage='head', epoch=epoch + 1, loss=total / len(labels),
                                 acc=correct / len(labels)))
+            if on_epoch is not None:
+                on_epoch(history[-1])
         for param in head.parameters():
             param.grad = None
         return history

@@ -81,11 +81,12 @@ def fit_temperature(scores, targets, max_iter: int = 100) -> float:
         return 1.0
     scores, targets = scores[keep], targets[keep]
     padding = torch.isinf(scores)
-    if not ((~padding).sum(1) > 1).any():
+    with_choice = int(((~padding).sum(1) > 1).sum())
+    if not with_choice:
         return 1.0  # one candidate per row: probability 1 at every T, nothing to fit
-    if _separated(scores, targets, padding):
+    if _separated(scores, targets):
         print_log(f'fit_temperature: no candidate scores above the true one in any of the '
-                  f'{int((~padding).sum(1).gt(1).sum())} rows with a choice, so no finite '
+                  f'{with_choice} rows with a choice, so no finite '
                   f'temperature fits them best (the likelihood rises as T -> 0); keeping T = '
                   f'1.0. A split with some mistakes in it is needed to fit T.',
                   logger='current', level=logging.WARNING)
@@ -106,7 +107,7 @@ def fit_temperature(scores, targets, max_iter: int = 100) -> float:
     return float(log_t.detach().exp().clamp(1e-3, 1e3))
 
 
-def _separated(scores: torch.Tensor, targets: torch.Tensor, padding: torch.Tensor) -> bool:
+def _separated(scores: torch.Tensor, targets: torch.Tensor) -> bool:
     """True when no row has a candidate scored above its target (ties included: a tied row's
     likelihood also only rises as ``T -> 0``), so that ``NLL(T)`` has no finite minimiser."""
     true = scores.gather(1, targets[:, None])[:, 0]
